@@ -1,0 +1,295 @@
+r"""Semi-supervised learning with a GAN (Salimans et al., 2016).
+
+The discriminator is a K-class classifier whose K logits :math:`l_k(x)`
+also answer "real or fake": with :math:`Z(x) = \sum_k \exp l_k(x)`,
+
+.. math:: p(y = k \mid x, \text{real}) = \exp l_k / Z, \qquad
+          D(x) = \frac{Z(x)}{Z(x) + 1},
+
+i.e. a (K+1)-th "fake" class whose logit is fixed at 0. The generator is
+trained by feature matching on an intermediate layer of D.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.parametrizations import weight_norm
+
+# ------------------------------------------------------------------- data
+
+
+def select_labelled(y: torch.Tensor, per_class: int, seed: int = 0
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices of ``per_class`` labelled examples per class, and the rest.
+
+    Returns ``(labelled, unlabelled)``, two sorted index tensors that
+    partition ``range(len(y))``; the draw depends only on ``seed``.
+    """
+    if y.ndim != 1 or y.dtype != torch.long:
+        raise ValueError(f"labels must be a 1-D integer tensor, got shape "
+                         f"{tuple(y.shape)} and dtype {y.dtype}")
+    if per_class < 1:
+        raise ValueError(f"per_class must be >= 1, got {per_class}")
+    labels = y.cpu().numpy()
+    rng = np.random.RandomState(seed)
+    chosen = []
+    for k in np.unique(labels):
+        idx = np.flatnonzero(labels == k)
+        if len(idx) < per_class:
+            raise ValueError(f"class {k} has only {len(idx)} examples, "
+                             f"fewer than per_class={per_class}")
+        chosen.append(rng.choice(idx, per_class, replace=False))
+    mask = np.zeros(len(labels), dtype=bool)
+    mask[np.concatenate(chosen)] = True
+    lab = torch.from_numpy(np.flatnonzero(mask)).to(y.device)
+    unl = torch.from_numpy(np.flatnonzero(~mask)).to(y.device)
+    return lab, unl
+
+
+# ----------------------------------------------------------------- losses
+
+
+def d_loss_semisup(logits_lab: torch.Tensor, y_lab: torch.Tensor,
+                   logits_unl: torch.Tensor, logits_fake: torch.Tensor,
+                   w_unl: float = 1.0) -> torch.Tensor:
+    r"""The (K+1)-class discriminator loss on K logits.
+
+    .. math:: L_D = \underbrace{-\mathbb{E}_{x,y}\big[l_y(x) - \log Z(x)
+              \big]}_{\text{supervised}}
+              + w\,\underbrace{\tfrac12\big(-\mathbb{E}_x \log D(x)
+              - \mathbb{E}_z \log(1 - D(G(z)))\big)}_{\text{unsupervised}}
+
+    with :math:`\log D = \log Z - \mathrm{softplus}(\log Z)` and
+    :math:`\log(1 - D) = -\mathrm{softplus}(\log Z)`.
+    """
+    for name, a in (("logits_lab", logits_lab), ("logits_unl", logits_unl),
+                    ("logits_fake", logits_fake)):
+        if a.ndim != 2:
+            raise ValueError(f"{name} must be (B, K) class logits, got "
+                             f"shape {tuple(a.shape)}")
+    supervised = F.cross_entropy(logits_lab, y_lab)
+    lse_unl = torch.logsumexp(logits_unl, dim=1)  # log Z(x_real)
+    lse_fake = torch.logsumexp(logits_fake, dim=1)  # log Z(G(z))
+    unsupervised = 0.5 * (-lse_unl.mean() + F.softplus(lse_unl).mean()
+                          + F.softplus(lse_fake).mean())
+    return supervised + w_unl * unsupervised
+
+
+def feature_matching_loss(f_real: torch.Tensor, f_fake: torch.Tensor
+                          ) -> torch.Tensor:
+    r"""Feature matching: :math:`\lVert \mathbb{E} f(x) - \mathbb{E}
+    f(G(z)) \rVert_2^2 / d` on features of shape (B, d)."""
+    if f_real.ndim != 2 or f_fake.ndim != 2 or \
+            f_real.shape[1] != f_fake.shape[1]:
+        raise ValueError("feature_matching_loss needs two (B, d) feature "
+                         f"batches, got {tuple(f_real.shape)} and "
+                         f"{tuple(f_fake.shape)}")
+    return (f_real.mean(0) - f_fake.mean(0)).pow(2).mean()
+
+
+def d_prob_real(logits: torch.Tensor) -> torch.Tensor:
+    r""":math:`D(x) = Z / (Z + 1) = \sigma(\log Z)` from (B, K) logits."""
+    return torch.sigmoid(torch.logsumexp(logits, dim=1))
+
+
+# ----------------------------------------------------------------- models
+
+
+class GaussianNoise(nn.Module):
+    """Adds N(0, sigma^2) noise in training mode; the identity in eval."""
+
+    def __init__(self, sigma: float) -> None:
+        super().__init__()
+        self.sigma = sigma
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training and self.sigma > 0:
+            return x + self.sigma * torch.randn_like(x)
+        return x
+
+
+class Classifier(nn.Module):
+    """The K-logit discriminator / classifier: an MLP with weight norm and
+    Gaussian noise layers, after the MNIST model of Salimans et al.
+
+    ``features(x)`` is the last hidden layer, used for feature matching.
+    """
+
+    def __init__(self, in_dim: int = 784,
+                 hidden: tuple[int, ...] = (1000, 500, 250, 250, 250),
+                 n_classes: int = 10, input_noise: float = 0.3,
+                 hidden_noise: float = 0.5) -> None:
+        super().__init__()
+        self.in_dim, self.n_classes = in_dim, n_classes
+        layers: list[nn.Module] = [nn.Flatten(), GaussianNoise(input_noise)]
+        n_in = in_dim
+        for i, n_out in enumerate(hidden):
+            layers += [weight_norm(nn.Linear(n_in, n_out)), nn.ReLU()]
+            if i < len(hidden) - 1:
+                layers.append(GaussianNoise(hidden_noise))
+            n_in = n_out
+        self.body = nn.Sequential(*layers)
+        self.noise_out = GaussianNoise(hidden_noise)
+        self.head = weight_norm(nn.Linear(n_in, n_classes))
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Last hidden layer (B, d) of images (B, 1, 28, 28) or (B, 784)."""
+        if x[0].numel() != self.in_dim:
+            raise ValueError(f"Classifier expects inputs of {self.in_dim} "
+                             f"values each, got shape {tuple(x.shape)}")
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.noise_out(self.features(x)))  # (B, K) logits
+
+
+class Generator(nn.Module):
+    """G: z -> x, an MLP with batch norm and softplus, tanh output."""
+
+    def __init__(self, latent_dim: int = 100, hidden: tuple[int, ...] =
+                 (500, 500), out_shape: tuple[int, ...] = (1, 28, 28)
+                 ) -> None:
+        super().__init__()
+        self.latent_dim, self.out_shape = latent_dim, out_shape
+        layers: list[nn.Module] = []
+        n_in = latent_dim
+        for n_out in hidden:
+            layers += [nn.Linear(n_in, n_out, bias=False),
+                       nn.BatchNorm1d(n_out), nn.Softplus()]
+            n_in = n_out
+        n_pix = int(np.prod(out_shape))
+        layers += [weight_norm(nn.Linear(n_in, n_pix)), nn.Tanh(),
+                   nn.Unflatten(1, out_shape)]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"Generator expects z of shape (B, "
+                             f"{self.latent_dim}), got {tuple(z.shape)}")
+        return self.net(z)  # (B, 1, 28, 28) in [-1, 1]
+
+
+# ----------------------------------------------------------------- training
+
+
+def update_D(G: nn.Module, D: Classifier, opt_D: torch.optim.Optimizer,
+             x_lab: torch.Tensor, y_lab: torch.Tensor, x_unl: torch.Tensor,
+             z: torch.Tensor, w_unl: float = 1.0) -> torch.Tensor:
+    """(1) Update D: classify the labelled batch, tell x_unl from G(z)."""
+    with torch.no_grad():  # the D step needs no gradient through G
+        x_fake = G(z)
+    # one forward pass for all three batches (same noise statistics)
+    logits = D(torch.cat([x_lab, x_unl, x_fake]))
+    l_lab, l_unl, l_fake = logits.split([len(x_lab), len(x_unl),
+                                         len(x_fake)])
+    loss = d_loss_semisup(l_lab, y_lab, l_unl, l_fake, w_unl)
+    opt_D.zero_grad(set_to_none=True)
+    loss.backward()
+    opt_D.step()
+    return loss.detach()
+
+
+def update_G(G: nn.Module, D: Classifier, opt_G: torch.optim.Optimizer,
+             x_unl: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """(2) Update G: match the mean features of real and generated data."""
+    D.requires_grad_(False)  # gradients flow through D to G, not into D
+    with torch.no_grad():  # the real features are a fixed target
+        f_real = D.features(x_unl)
+    loss = feature_matching_loss(f_real, D.features(G(z)))
+    opt_G.zero_grad(set_to_none=True)
+    loss.backward()
+    opt_G.step()
+    D.requires_grad_(True)
+    return loss.detach()
+
+
+@dataclass
+class SemiSupHistory:
+    """Losses per step and the test error at each evaluation."""
+
+    step: list[int] = field(default_factory=list)
+    loss_D: list[float] = field(default_factory=list)
+    loss_G: list[float] = field(default_factory=list)
+    eval_step: list[int] = field(default_factory=list)
+    test_error: list[float] = field(default_factory=list)
+
+
+@torch.no_grad()
+def error_rate(D: nn.Module, x: torch.Tensor, y: torch.Tensor,
+               batch_size: int = 1000) -> float:
+    """Share of x misclassified by argmax of the logits, in eval mode."""
+    was_training = D.training
+    D.eval()
+    pred = torch.cat([D(xb).argmax(1) for xb in x.split(batch_size)])
+    D.train(was_training)
+    return (pred != y.to(pred.device)).float().mean().item()
+
+
+def _linear_decay(opt: torch.optim.Optimizer, steps: int, start: float
+                  ) -> torch.optim.lr_scheduler.LambdaLR:
+    """Constant lr for the first ``start`` share of steps, then down to 0."""
+    def factor(step: int) -> float:
+        t0 = start * steps
+        return 1.0 if step < t0 else max(0.0, (steps - step) / (steps - t0))
+    return torch.optim.lr_scheduler.LambdaLR(opt, factor)
+
+
+def fit_gan(G: nn.Module, D: Classifier, x_lab: torch.Tensor,
+            y_lab: torch.Tensor, x_unl: torch.Tensor, *, steps: int,
+            batch_size: int = 100, lr: float = 3e-3, decay_start: float = 0.5,
+            w_unl: float = 1.0, x_test: torch.Tensor | None = None,
+            y_test: torch.Tensor | None = None, eval_every: int = 0
+            ) -> SemiSupHistory:
+    """Train D (K+1 classes) and G (feature matching) for ``steps`` steps."""
+    device = x_lab.device
+    G.to(device).train()
+    D.to(device).train()
+    opt_D = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
+    opt_G = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
+    scheds = [_linear_decay(o, steps, decay_start) for o in (opt_D, opt_G)]
+    n_lab = min(batch_size, len(x_lab))
+    hist = SemiSupHistory()
+    for step in range(1, steps + 1):
+        i_lab = torch.randint(len(x_lab), (n_lab,), device=device)
+        i_unl = torch.randint(len(x_unl), (batch_size,), device=device)
+        z = torch.rand(batch_size, G.latent_dim, device=device)
+        l_D = update_D(G, D, opt_D, x_lab[i_lab], y_lab[i_lab],
+                       x_unl[i_unl], z, w_unl)
+        i_unl = torch.randint(len(x_unl), (batch_size,), device=device)
+        z = torch.rand(batch_size, G.latent_dim, device=device)
+        l_G = update_G(G, D, opt_G, x_unl[i_unl], z)
+        for s in scheds:
+            s.step()
+        hist.step.append(step)
+        hist.loss_D.append(l_D.item())
+        hist.loss_G.append(l_G.item())
+        if x_test is not None and eval_every and \
+                (step % eval_every == 0 or step == steps):
+            hist.eval_step.append(step)
+            hist.test_error.append(error_rate(D, x_test, y_test))
+    return hist
+
+
+def fit_supervised(D: nn.Module, x_lab: torch.Tensor, y_lab: torch.Tensor,
+                   *, steps: int, batch_size: int = 100, lr: float = 3e-3,
+                   decay_start: float = 0.5) -> list[float]:
+    """The baseline: the same network trained on the labelled set alone."""
+    D.to(x_lab.device).train()
+    opt = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
+    sched = _linear_decay(opt, steps, decay_start)
+    n_lab = min(batch_size, len(x_lab))
+    losses = []
+    for _ in range(steps):
+        i = torch.randint(len(x_lab), (n_lab,), device=x_lab.device)
+        loss = F.cross_entropy(D(x_lab[i]), y_lab[i])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(loss.item())
+    return losses

@@ -1,0 +1,104 @@
+"""Data: the embedded split, full-MNIST fallback, toy samplers."""
+
+import math
+
+import pytest
+import torch
+
+from ganlib import data
+
+
+def test_embedded_split_is_stratified_and_fixed():
+    x, y = data.load_mnist("train", "embedded")
+    x_test, y_test = data.load_mnist("test", "embedded")
+    assert x.shape == (4000, 1, 28, 28) and x_test.shape == (1000, 1, 28, 28)
+    assert torch.bincount(y).tolist() == [400] * 10
+    assert torch.bincount(y_test).tolist() == [100] * 10
+    assert x.min() == -1.0 and x.max() == 1.0
+    # no digit is in both splits
+    train_rows = {tuple(r) for r in x.flatten(1)[:, ::7].tolist()}
+    assert not any(tuple(r) in train_rows
+                   for r in x_test.flatten(1)[:, ::7].tolist())
+    x2, _ = data.load_mnist("train", "embedded")
+    assert torch.equal(x, x2)
+
+
+def test_unknown_source_and_split_are_rejected():
+    with pytest.raises(ValueError, match="unknown MNIST source"):
+        data.load_mnist("train", "imagenet")
+    with pytest.raises(ValueError, match="unknown split"):
+        data.load_mnist("validation", "embedded")
+
+
+def test_auto_falls_back_to_embedded_without_network(monkeypatch, capsys,
+                                                     tmp_path):
+    monkeypatch.setenv("GANLIB_CACHE", str(tmp_path))
+    monkeypatch.setattr(data, "_network_reachable", lambda timeout=3: False)
+    data.resolve_source.cache_clear()
+    data._full_split.cache_clear()
+    try:
+        assert data.resolve_source("auto") == "embedded"
+        out = capsys.readouterr().out
+        assert "using the embedded" in out and out.count("\n") == 1
+    finally:
+        data.resolve_source.cache_clear()
+        data._full_split.cache_clear()
+
+
+def test_tensor_sampler_returns_batches_on_its_device():
+    x, y = torch.randn(10, 3), torch.arange(10)
+    xb, yb = data.TensorSampler(x, y)(32)
+    assert xb.shape == (32, 3) and yb.shape == (32,)
+    # rows stay paired with their labels
+    assert torch.equal(xb, x[yb])
+    assert data.TensorSampler(x)(4).shape == (4, 3)
+
+
+def test_tensor_sampler_rejects_empty_and_mismatched_data():
+    with pytest.raises(ValueError, match="empty"):
+        data.TensorSampler(torch.zeros(0, 2))
+    with pytest.raises(ValueError, match="different lengths"):
+        data.TensorSampler(torch.zeros(3, 2), torch.zeros(4))
+
+
+def test_ring8_has_eight_distinct_modes_on_radius_two():
+    ring = data.ring8()
+    m = ring.means
+    assert m.shape == (8, 2)
+    assert torch.allclose(m.norm(dim=1), torch.full((8,), 2.0))
+    d = torch.cdist(m, m) + torch.eye(8) * 10
+    assert d.min() > 1.5  # 2 * 2 * sin(pi / 8) = 1.53
+    s = ring(5000)
+    assert s.shape == (5000, 2)
+    nearest = torch.cdist(s, m).min(dim=1).values
+    assert nearest.max() < 0.02 * 6
+
+
+def test_grid25_has_twenty_five_distinct_modes():
+    grid = data.grid25()
+    assert grid.means.shape == (25, 2)
+    assert len({tuple(r) for r in grid.means.tolist()}) == 25
+    assert set(grid.means[:, 0].tolist()) == {-4.0, -2.0, 0.0, 2.0, 4.0}
+    assert grid.stds[0].item() == pytest.approx(0.05)
+
+
+def test_gaussian_1d_moments_and_density():
+    g = data.gaussian_1d(4.0, 0.5)
+    s = g(20000)
+    assert s.shape == (20000, 1)
+    assert s.mean().item() == pytest.approx(4.0, abs=0.02)
+    assert s.std().item() == pytest.approx(0.5, abs=0.02)
+    peak = 1 / (0.5 * math.sqrt(2 * math.pi))
+    assert g.pdf(torch.tensor(4.0)).item() == pytest.approx(peak, rel=1e-5)
+
+
+def test_mixture_weights_and_bad_parameters():
+    mix = data.mixture_1d([-3.0, 3.0], [0.5, 0.5], [0.25, 0.75])
+    s = mix(20000)
+    assert (s > 0).float().mean().item() == pytest.approx(0.75, abs=0.02)
+    with pytest.raises(ValueError, match="positive"):
+        data.mixture_1d([0.0], [-1.0])
+    with pytest.raises(ValueError, match="summing"):
+        data.mixture_1d([0.0, 1.0], [1.0, 1.0], [0.5, 0.6])
+    with pytest.raises(ValueError, match="1-D"):
+        data.ring8().pdf(torch.zeros(3))

@@ -1,0 +1,43 @@
+"""Device choice and quick/full budgets."""
+
+import pytest
+import torch
+
+from ganlib import budgets, device
+
+
+def test_cpu_is_chosen_without_accelerators(monkeypatch):
+    monkeypatch.delenv("GANLIB_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert device.get_device() == torch.device("cpu")
+
+
+def test_cuda_is_preferred_when_present(monkeypatch):
+    monkeypatch.delenv("GANLIB_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert device.get_device() == torch.device("cuda")
+
+
+def test_asking_for_missing_cuda_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(RuntimeError, match="CUDA is not available"):
+        device.get_device("cuda")
+
+
+def test_seed_everything_reproduces():
+    device.seed_everything(3)
+    a = torch.randn(3)
+    device.seed_everything(3)
+    assert torch.equal(a, torch.randn(3))
+
+
+def test_budgets_follow_the_environment(monkeypatch):
+    monkeypatch.setenv("GANLIB_QUICK", "1")
+    assert budgets.pick(full=1000, quick=10) == 10 and budgets.is_quick()
+    monkeypatch.setenv("GANLIB_QUICK", "0")
+    assert budgets.pick(full=1000, quick=10) == 1000
+    assert budgets.mode() == "full"
+    monkeypatch.setenv("GANLIB_QUICK", "maybe")
+    with pytest.raises(ValueError, match="GANLIB_QUICK"):
+        budgets.is_quick()

@@ -1,0 +1,62 @@
+"""Shape tests for every model, conditional variants, and bad input."""
+
+import pytest
+import torch
+from torch import nn
+
+from ganlib import models
+
+
+def test_mlp_shapes_and_linear_generator():
+    G = models.MLPGenerator(3, 2, (16,))
+    D = models.MLPDiscriminator(2, (16, 16), dropout=0.2)
+    z = torch.randn(5, 3)
+    assert G(z).shape == (5, 2)
+    assert D(G(z)).shape == (5,)
+    lin = models.MLPGenerator(1, 1, hidden=())
+    assert sum(isinstance(m, nn.Linear) for m in lin.modules()) == 1
+
+
+def test_dcgan_shapes_and_range():
+    G, D = models.DCGANGenerator(latent_dim=8, width=8), \
+        models.DCGANDiscriminator(width=8)
+    x = G(torch.randn(4, 8))
+    assert x.shape == (4, 1, 28, 28)
+    assert x.min() >= -1 and x.max() <= 1
+    assert D(x).shape == (4,)
+
+
+def test_conditional_models_take_labels():
+    G = models.DCGANGenerator(latent_dim=8, width=8, n_classes=10)
+    D = models.DCGANDiscriminator(width=8, n_classes=10)
+    y = torch.arange(4)
+    x = G(torch.randn(4, 8), y)
+    assert x.shape == (4, 1, 28, 28) and D(x, y).shape == (4,)
+    Gm = models.MLPGenerator(2, 2, (8,), n_classes=3)
+    Dm = models.MLPDiscriminator(2, (8,), n_classes=3)
+    assert Dm(Gm(torch.randn(3, 2), torch.arange(3)),
+              torch.arange(3)).shape == (3,)
+
+
+def test_dcgan_init_statistics():
+    G = models.DCGANGenerator(latent_dim=64, width=64)
+    conv = G.up[0].weight
+    assert conv.std().item() == pytest.approx(0.02, rel=0.1)
+    bn = G.project[2].weight
+    assert bn.mean().item() == pytest.approx(1.0, abs=0.01)
+
+
+def test_models_reject_bad_input():
+    G = models.DCGANGenerator(latent_dim=8, width=8)
+    D = models.DCGANDiscriminator(width=8)
+    with pytest.raises(ValueError, match=r"shape \(B, 8\)"):
+        G(torch.randn(4, 9))
+    with pytest.raises(ValueError, match=r"\(B, 1, 28, 28\)"):
+        D(torch.randn(4, 28, 28))
+    with pytest.raises(ValueError, match="not conditional"):
+        G(torch.randn(4, 8), torch.arange(4))
+    Gc = models.DCGANGenerator(latent_dim=8, width=8, n_classes=10)
+    with pytest.raises(ValueError, match="call it with labels"):
+        Gc(torch.randn(4, 8))
+    with pytest.raises(ValueError, match="integer labels"):
+        Gc(torch.randn(4, 8), torch.zeros(4))

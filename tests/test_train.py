@@ -1,0 +1,146 @@
+"""Smoke runs of the trainer, exact resume, NaN detection, bad input."""
+
+import pytest
+import torch
+
+from ganlib import checkpoint, data, losses, models, train
+
+
+def tiny_pair(seed=0):
+    torch.manual_seed(seed)
+    return models.MLPGenerator(2, 2, (16,)), models.MLPDiscriminator(2, (16,))
+
+
+def flat(module):
+    return torch.cat([p.detach().flatten() for p in module.parameters()])
+
+
+@pytest.mark.parametrize("source", ["ring8", "grid25", "gaussian_1d"])
+def test_trainer_smoke_on_toy_sources(source):
+    sampler = getattr(data, source)()
+    dim = sampler.dim
+    G = models.MLPGenerator(2, dim, (16,))
+    D = models.MLPDiscriminator(dim, (16,))
+    before = flat(G).clone()
+    hist = train.train(G, D, sampler, steps=6, batch_size=16, k=2,
+                       log_every=4, progress=False)
+    assert hist.step == list(range(1, 7))
+    assert all(0 <= v <= 1 for v in hist.D_real + hist.D_fake)
+    assert not torch.equal(before, flat(G))
+
+
+def test_trainer_smoke_on_mnist_conditional_with_callbacks():
+    x, y = data.load_mnist("train", "embedded")
+    G = models.DCGANGenerator(latent_dim=8, width=8, n_classes=10)
+    D = models.DCGANDiscriminator(width=8, n_classes=10)
+    z = torch.randn(10, 8)
+    snaps = train.Snapshots(z, every=2, cond=[torch.arange(10)])
+    ema = train.EMA(G, decay=0.9)
+    hist = train.train(G, D, data.TensorSampler(x[:256], y[:256]), steps=4,
+                       batch_size=8, callbacks=[snaps, ema], progress=False)
+    assert snaps.steps == [2, 4] and snaps.frames[0].shape == (10, 1, 28, 28)
+    assert len(hist.loss_G) == 4
+    assert not torch.equal(flat(ema.G_ema), flat(G))
+
+
+def test_minimax_loss_runs_through_the_trainer():
+    G, D = tiny_pair()
+    hist = train.train(G, D, data.ring8(), steps=3, batch_size=8,
+                       loss_G=losses.g_loss_minimax, progress=False)
+    assert all(v <= 0 for v in hist.loss_G)  # E log(1 - D) <= 0
+
+
+def test_resume_equals_uninterrupted_run(tmp_path):
+    def run(steps, path):
+        G, D = tiny_pair(seed=1)
+        ema = train.EMA(G, 0.9)
+        hist = train.train(G, D, data.ring8(), steps=steps, batch_size=16,
+                           k=2, checkpoint=path, checkpoint_every=5,
+                           log_every=3, callbacks=[ema], progress=False)
+        return G, D, ema, hist
+
+    torch.manual_seed(123)
+    G_a, D_a, ema_a, hist_a = run(12, None)
+    torch.manual_seed(123)
+    path = tmp_path / "run.pt"
+    run(7, path)  # "interrupted" after 7 steps (checkpoint written at end)
+    torch.manual_seed(999)  # the resumed run restores its own RNG state
+    G_b, D_b, ema_b, hist_b = run(12, path)
+    assert torch.equal(flat(G_a), flat(G_b))
+    assert torch.equal(flat(D_a), flat(D_b))
+    assert torch.equal(flat(ema_a.G_ema), flat(ema_b.G_ema))
+    assert hist_a.loss_D == hist_b.loss_D and hist_a.step == hist_b.step
+
+
+def test_keyboard_interrupt_saves_a_resumable_checkpoint(tmp_path):
+    class Interrupt(train.Callback):
+        every = 1
+
+        def __call__(self, step, G, D, history):
+            if step == 4:
+                raise KeyboardInterrupt
+
+    path = tmp_path / "run.pt"
+    G, D = tiny_pair()
+    with pytest.raises(KeyboardInterrupt):
+        train.train(G, D, data.ring8(), steps=10, batch_size=8,
+                    checkpoint=path, callbacks=[Interrupt()], progress=False)
+    state = checkpoint.load(path)
+    assert state["step"] == 4 and len(state["history"]["step"]) == 4
+    G, D = tiny_pair()
+    hist = train.train(G, D, data.ring8(), steps=10, batch_size=8,
+                       checkpoint=path, progress=False)
+    assert hist.step == list(range(1, 11))
+
+
+def test_nan_is_reported_with_its_step():
+    G, D = tiny_pair()
+
+    def poisoned(n):
+        x = data.ring8()(n)
+        poisoned.calls += 1
+        if poisoned.calls == 3:  # the real batch of step 3 holds a NaN
+            x[0, 0] = float("nan")
+        return x
+    poisoned.calls = 0
+    with pytest.raises(FloatingPointError, match="diverged at step 3"):
+        train.train(G, D, poisoned, steps=10, batch_size=8, log_every=5,
+                    progress=False)
+
+
+def test_corrupt_and_mismatched_checkpoints_explain_themselves(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    G, D = tiny_pair()
+    with pytest.raises(ValueError, match="corrupt.*delete it"):
+        train.train(G, D, data.ring8(), steps=2, checkpoint=bad,
+                    progress=False)
+    good = tmp_path / "good.pt"
+    train.train(G, D, data.ring8(), steps=2, checkpoint=good, progress=False)
+    G2 = models.MLPGenerator(2, 2, (32,))  # another width
+    with pytest.raises(ValueError, match="does not match this G"):
+        train.train(G2, D, data.ring8(), steps=4, checkpoint=good,
+                    progress=False)
+
+
+def test_bad_arguments_are_rejected():
+    G, D = tiny_pair()
+    with pytest.raises(ValueError, match="k >= 1"):
+        train.train(G, D, data.ring8(), steps=2, k=0, progress=False)
+    with pytest.raises(ValueError, match="decay"):
+        train.EMA(G, decay=1.5)
+
+
+def test_update_D_leaves_G_untouched_and_update_G_leaves_D_untouched():
+    G, D = tiny_pair()
+    opt_G = torch.optim.SGD(G.parameters(), lr=0.1)
+    opt_D = torch.optim.SGD(D.parameters(), lr=0.1)
+    g0, d0 = flat(G).clone(), flat(D).clone()
+    x = data.ring8()(8)
+    train.update_D(G, D, opt_D, losses.d_loss, x, torch.randn(8, 2))
+    assert torch.equal(flat(G), g0) and not torch.equal(flat(D), d0)
+    d1 = flat(D).clone()
+    train.update_G(G, D, opt_G, losses.g_loss_nonsaturating,
+                   torch.randn(8, 2))
+    assert torch.equal(flat(D), d1) and not torch.equal(flat(G), g0)
+    assert all(p.requires_grad for p in D.parameters())
