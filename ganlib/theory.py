@@ -106,6 +106,6 @@ def value_at_optimum(p_data: Density, p_g: Density,
 
 
 def mass(p: Density, x: torch.Tensor) -> torch.Tensor:
-    """The integral of p over the grid: about 1 when the grid is wide enough."""
+    """The integral of p over the grid (about 1 if the grid is wide enough)."""
     x = _check_grid(x)
     return torch.trapezoid(density(p, x), x)

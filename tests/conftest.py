@@ -8,7 +8,6 @@ import torch
 os.environ.setdefault("GANLIB_QUICK", "1")
 os.environ.setdefault("GANLIB_DATA", "embedded")
 os.environ.setdefault("TQDM_DISABLE", "1")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 @pytest.fixture(autouse=True)
