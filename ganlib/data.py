@@ -141,12 +141,21 @@ def load_mnist(split: str = "train", source: str | None = None,
 
 
 class TensorSampler:
-    """Random minibatches drawn from tensors that already live on a device."""
+    """Random minibatches drawn from tensors that already live on a device.
+
+    Under ``torchrun`` each process keeps only its own shard of the rows
+    (every ``world_size``-th row from its rank on) unless ``shard=False``.
+    """
 
     def __init__(self, *tensors: torch.Tensor,
-                 device: torch.device | str | None = None) -> None:
+                 device: torch.device | str | None = None,
+                 shard: bool = True) -> None:
         if not tensors:
             raise ValueError("TensorSampler needs at least one tensor")
+        from ganlib.device import rank, world_size
+
+        if shard and world_size() > 1:
+            tensors = tuple(t[rank()::world_size()] for t in tensors)
         n = len(tensors[0])
         if n == 0:
             raise ValueError("cannot sample from an empty data set; "

@@ -15,6 +15,9 @@ def get_device(prefer: str | None = None) -> torch.device:
     ``prefer`` (or the ``GANLIB_DEVICE`` variable) forces a device, e.g. "cpu".
     """
     name = prefer or os.environ.get("GANLIB_DEVICE")
+    if not name and is_distributed() and torch.cuda.is_available():
+        # one GPU per process under torchrun
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
     if name:
         device = torch.device(name)
         if device.type == "cuda" and not torch.cuda.is_available():
@@ -29,6 +32,22 @@ def get_device(prefer: str | None = None) -> torch.device:
     if mps is not None and mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def is_distributed() -> bool:
+    """True inside an initialised ``torch.distributed`` process group."""
+    dist = torch.distributed
+    return dist.is_available() and dist.is_initialized()
+
+
+def rank() -> int:
+    """This process's rank (0 when not distributed)."""
+    return torch.distributed.get_rank() if is_distributed() else 0
+
+
+def world_size() -> int:
+    """Number of processes (1 when not distributed)."""
+    return torch.distributed.get_world_size() if is_distributed() else 1
 
 
 def seed_everything(seed: int) -> None:

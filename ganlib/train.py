@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from ganlib import checkpoint as ckpt
 from ganlib import losses
-from ganlib.device import get_device
+from ganlib.device import get_device, is_distributed, rank
 
 
 @dataclass
@@ -200,6 +200,11 @@ def train(G: nn.Module, D: nn.Module, sample_real: Callable, *,
     there every ``checkpoint_every`` steps and on interruption, and a later
     call with the same path resumes where it stopped, with the same result
     as an uninterrupted run.
+
+    Under ``torchrun`` (an initialised process group) the same call trains
+    with DistributedDataParallel: gradients are averaged across processes,
+    each process draws its own shard (see ``data.TensorSampler``), and only
+    rank 0 shows progress and writes checkpoints.
     """
     if steps < 0 or batch_size < 1 or k < 1:
         raise ValueError(f"need steps >= 0, batch_size >= 1 and k >= 1, got "
@@ -207,14 +212,26 @@ def train(G: nn.Module, D: nn.Module, sample_real: Callable, *,
     device = device or get_device()
     G.to(device).train()
     D.to(device).train()
-    opt_G = opt_G or torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
-    opt_D = opt_D or torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
+    fused = device.type == "cuda"  # one fused kernel per optimiser step
+    opt_G = opt_G or torch.optim.Adam(G.parameters(), lr=lr, betas=betas,
+                                      fused=fused)
+    opt_D = opt_D or torch.optim.Adam(D.parameters(), lr=lr, betas=betas,
+                                      fused=fused)
     latent_dim = getattr(G, "latent_dim", None)
     if sample_z is None:
         if latent_dim is None:
             raise ValueError("G has no `latent_dim` attribute: pass "
                              "sample_z=lambda n: ... to draw its noise")
         sample_z = lambda n: torch.randn(n, latent_dim, device=device)  # noqa
+
+    G_step, D_step = G, D  # what each half of the step trains
+    if is_distributed():
+        from torch.nn.parallel import DistributedDataParallel as DDP
+        ids = [device.index or 0] if device.type == "cuda" else None
+        # G's gradients are synchronised in the G step, D's in the D step;
+        # the other network is only read there and stays unwrapped
+        G_step, D_step = DDP(G, device_ids=ids), DDP(D, device_ids=ids)
+    main_process = rank() == 0
 
     history, start = History(), 0
     parts = {"G": G, "D": D, "opt_G": opt_G, "opt_D": opt_D}
@@ -229,7 +246,7 @@ def train(G: nn.Module, D: nn.Module, sample_real: Callable, *,
         start = state["step"]
 
     def save(step: int) -> None:
-        if checkpoint is not None:
+        if checkpoint is not None and main_process:
             ckpt.save(checkpoint, {
                 "step": step, "history": asdict(history),
                 "rng": ckpt.rng_state(),
@@ -239,16 +256,19 @@ def train(G: nn.Module, D: nn.Module, sample_real: Callable, *,
 
     pending: list[torch.Tensor] = []
     step = flushed = start
-    bar = tqdm(total=steps, initial=start, disable=not progress,
+    bar = tqdm(total=steps, initial=start,
+               disable=not (progress and main_process),
                desc="train", unit="step")
     try:
         for step in range(start + 1, steps + 1):
             for _ in range(k):  # (1) k discriminator steps
                 x_real, cond = _split_batch(sample_real(batch_size))
-                l_D, d_real, d_fake = step_D(G, D, opt_D, loss_D, x_real,
-                                             sample_z(batch_size), cond)
+                l_D, d_real, d_fake = step_D(G, D_step, opt_D, loss_D,
+                                             x_real, sample_z(batch_size),
+                                             cond)
             # (2) one generator step, on the labels of the last real batch
-            l_G = step_G(G, D, opt_G, loss_G, sample_z(batch_size), cond)
+            l_G = step_G(G_step, D, opt_G, loss_G, sample_z(batch_size),
+                         cond)
             pending.append(torch.stack([l_D, l_G, d_real, d_fake]).float())
             for cb in callbacks:
                 if step % cb.every == 0:

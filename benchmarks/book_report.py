@@ -1,0 +1,97 @@
+"""Run every chapter and report its wall time and peak memory.
+
+Each notebook runs in its own process (nbclient with a fresh kernel), in
+quick mode, full mode or both; the table is printed and written as
+Markdown to ``benchmarks/report-<mode>.md``, which the teachers' guide
+shows.
+
+    python benchmarks/book_report.py --mode quick
+    python benchmarks/book_report.py --mode full chapters/06_dcgan.ipynb
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+LIMITS = {"quick": 60, "full": 180}  # seconds per notebook
+LONGER = {"06_dcgan": 300, "08_training_tricks": 300,
+          "10_semi_supervised": 300}  # full-mode allowances
+MEMORY_LIMIT_MB = 4096
+
+RUNNER = r"""
+import json, resource, sys, time
+import nbformat
+from nbclient import NotebookClient
+nb = nbformat.read(sys.argv[1], as_version=4)
+start = time.perf_counter()
+NotebookClient(nb, timeout=1800, kernel_name="python3",
+               resources={"metadata": {"path": sys.argv[2]}}).execute()
+wall = time.perf_counter() - start
+# the kernel is this process's child: its peak resident memory in KiB
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(json.dumps({"wall": wall, "peak_mb": peak}))
+"""
+
+
+def run_notebook(path: Path, mode: str) -> dict:
+    env = {**os.environ, "GANLIB_QUICK": "1" if mode == "quick" else "0",
+           "TQDM_DISABLE": "1"}
+    env.setdefault("GANLIB_DATA", "embedded")
+    proc = subprocess.run([sys.executable, "-c", RUNNER, str(path),
+                           str(path.parent)], env=env, capture_output=True,
+                          text=True)
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip().splitlines()[-1]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--mode", choices=("quick", "full", "both"),
+                        default="quick")
+    args = parser.parse_args()
+    paths = args.notebooks or sorted((ROOT / "chapters").glob("*.ipynb"))
+    modes = ("quick", "full") if args.mode == "both" else (args.mode,)
+    for mode in modes:
+        header = (f"Measured {time.strftime('%Y-%m-%d')} on "
+                  f"{platform.machine()}, {os.cpu_count()} CPU cores, "
+                  f"torch {torch.__version__}, {mode} mode, embedded data.")
+        rows, total = [], 0.0
+        for path in paths:
+            r = run_notebook(path, mode)
+            limit = LIMITS[mode] if mode == "quick" else \
+                LONGER.get(path.stem, LIMITS["full"])
+            if "error" in r:
+                rows.append(f"| {path.stem} | failed | | {r['error']} |")
+                print(rows[-1], flush=True)
+                continue
+            total += r["wall"]
+            ok = r["wall"] <= limit and r["peak_mb"] <= MEMORY_LIMIT_MB
+            rows.append(f"| {path.stem} | {r['wall']:.0f} s | "
+                        f"{r['peak_mb']:.0f} MB | "
+                        f"{'within' if ok else 'over'} {limit} s, 4 GB |")
+            print(rows[-1], flush=True)
+        book_limit = 600 if mode == "quick" else 1800
+        lines = [header, "",
+                 "| chapter | wall time | peak memory | target |",
+                 "| --- | --- | --- | --- |", *rows, "",
+                 f"Whole book: {total / 60:.1f} minutes (target: at most "
+                 f"{book_limit // 60} minutes)."]
+        text = "\n".join(lines) + "\n"
+        print("\n" + text)
+        (ROOT / "benchmarks" / f"report-{mode}.md").write_text(text)
+
+
+if __name__ == "__main__":
+    main()
