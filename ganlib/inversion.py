@@ -365,10 +365,10 @@ def invert_layers(extractor: LayerFeatures, x0: torch.Tensor,
     lam = _lam_per_image(lam.repeat_interleave(n), n * k, x_init.device)
 
     def per_image_loss(x):
-        feats = extractor(x, upto=deepest)
+        # each slice of the batch runs only as deep as its own layer
         loss = torch.cat([
-            feature_loss(feats[name][j * n:(j + 1) * n], targets[name],
-                         masks.get(name), reduction="none")
+            feature_loss(extractor(x[j * n:(j + 1) * n], upto=name)[name],
+                         targets[name], masks.get(name), reduction="none")
             for j, name in enumerate(layers)])  # (k * N,)
         return loss + lam * tv_loss(x, beta, reduction="none"), loss
 
