@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ganlib import data
+from ganlib import budgets, data
 
 IMAGE_SHAPE = (1, 28, 28)
 N_PIXELS = 28 * 28
@@ -248,7 +248,7 @@ def _fit(model: nn.Module, x_train: torch.Tensor, step_loss: Callable,
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sample = data.TensorSampler(x_train)
     record: list[torch.Tensor] = []
-    for _ in tqdm(range(steps), desc=desc, disable=not progress):
+    for _ in tqdm(range(steps), desc=desc, disable=not budgets.show_progress(progress)):
         x = sample(batch_size)
         loss = step_loss(model, x)           # forward
         opt.zero_grad(set_to_none=True)

@@ -36,3 +36,13 @@ def pick(full: T, quick: T) -> T:
 def mode() -> str:
     """The name of the current mode, for printing."""
     return "quick" if is_quick() else "full"
+
+
+def show_progress(progress: bool = True) -> bool:
+    """Whether to draw a progress bar: asked for, and not ``TQDM_DISABLE``.
+
+    tqdm reads ``TQDM_DISABLE`` only when ``disable`` is not passed, so
+    ganlib's loops ask here before passing it (the book's build sets it).
+    """
+    flag = os.environ.get("TQDM_DISABLE", "").strip().lower()
+    return progress and flag not in _TRUE

@@ -110,7 +110,7 @@ def fit(x: torch.Tensor, y: torch.Tensor, steps: int, batch_size: int = 128,
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps)
     sample = data.TensorSampler(x, y)
     model.train()
-    for _ in tqdm(range(steps), desc="classifier", disable=not progress):
+    for _ in tqdm(range(steps), desc="classifier", disable=not budgets.show_progress(progress)):
         xb, yb = sample(batch_size)
         loss = F.cross_entropy(model(augment(xb)), yb)
         opt.zero_grad(set_to_none=True)

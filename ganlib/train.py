@@ -18,7 +18,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ganlib import checkpoint as ckpt
-from ganlib import losses
+from ganlib import budgets, losses
 from ganlib.device import get_device, is_distributed, rank
 
 
@@ -257,7 +257,8 @@ def train(G: nn.Module, D: nn.Module, sample_real: Callable, *,
     pending: list[torch.Tensor] = []
     step = flushed = start
     bar = tqdm(total=steps, initial=start,
-               disable=not (progress and main_process),
+               disable=not (budgets.show_progress(progress)
+                            and main_process),
                desc="train", unit="step")
     try:
         for step in range(start + 1, steps + 1):

@@ -41,3 +41,10 @@ def test_budgets_follow_the_environment(monkeypatch):
     monkeypatch.setenv("GANLIB_QUICK", "maybe")
     with pytest.raises(ValueError, match="GANLIB_QUICK"):
         budgets.is_quick()
+
+
+def test_progress_bars_honour_tqdm_disable(monkeypatch):
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    assert not budgets.show_progress(True)
+    monkeypatch.delenv("TQDM_DISABLE")
+    assert budgets.show_progress(True) and not budgets.show_progress(False)
