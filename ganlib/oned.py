@@ -224,16 +224,18 @@ def plot_frame(ax: plt.Axes, grid: torch.Tensor, target: GaussianMixture,
     grid = torch.as_tensor(grid, dtype=torch.float32).cpu()
     p_data = target.pdf(grid.to(target.device)).cpu()
     p_g = kde(samples, grid)
+    top = ymax or 1.1 * max(1.0, p_data.max().item(),
+                            min(p_g.max().item(), 3.0))
+    grid, p_data, p_g = grid.numpy(), p_data.numpy(), p_g.numpy()
     ax.plot(grid, p_data, color="k", lw=1.5, label="p_data")
     ax.fill_between(grid, p_g, color="C1", alpha=0.45, label="p_g")
     if d_values is not None:
-        ax.plot(grid, torch.as_tensor(d_values).cpu(), color="C0", lw=1.5,
+        d_values = torch.as_tensor(d_values).cpu().numpy()
+        ax.plot(grid, d_values, color="C0", lw=1.5,
                 ls="--", label="D(x)")
         ax.axhline(0.5, color="gray", lw=0.6, ls=":")
-    top = ymax or 1.1 * max(1.0, p_data.max().item(),
-                            min(p_g.max().item(), 3.0))
     ax.set_ylim(0, top)
-    ax.set_xlim(grid[0].item(), grid[-1].item())
+    ax.set_xlim(grid[0], grid[-1])
     ax.set_xlabel("x")
     ax.legend(loc="upper left", fontsize=7, frameon=False)
     if title:
@@ -268,7 +270,7 @@ def plot_density_map(ax: plt.Axes, rec: Recorder,
         raise ValueError("the recorder is empty: train with it first")
     dens = torch.stack([kde(s, rec.grid) for s in rec.samples])  # (T, X)
     dens = dens.clamp(max=dens.quantile(0.99).item() + 1e-9)
-    ax.imshow(dens, aspect="auto", cmap="magma", origin="upper",
+    ax.imshow(dens.numpy(), aspect="auto", cmap="magma", origin="upper",
               extent=(rec.grid[0].item(), rec.grid[-1].item(),
                       rec.steps[-1], rec.steps[0]))
     ax.set_xlabel("x")
