@@ -148,6 +148,25 @@ class Classifier(nn.Module):
         return self.head(self.noise_out(self.features(x)))  # (B, K) logits
 
 
+@torch.no_grad()
+def init_from_data(D: Classifier, x: torch.Tensor) -> None:
+    """Data-dependent init of weight norm (Salimans & Kingma, 2016): scale
+    and shift every layer so that its outputs on the batch x have mean 0
+    and standard deviation 1."""
+    was_training = D.training
+    D.eval()  # no noise while measuring
+    h = x
+    for layer in [*D.body, D.head]:
+        out = layer(h)
+        if hasattr(layer, "parametrizations"):
+            mean, std = out.mean(0), out.std(0) + 1e-6
+            layer.parametrizations.weight.original0.div_(std[:, None])
+            layer.bias.sub_(mean).div_(std)
+            out = layer(h)
+        h = out
+    D.train(was_training)
+
+
 class Generator(nn.Module):
     """G: z -> x, an MLP with batch norm and softplus, tanh output."""
 

@@ -60,8 +60,9 @@ def test_chapter_has_checked_exercises(path):
     nb = nbformat.read(path, as_version=4)
     pairs = exercises(nb)
     assert len(pairs) >= 2, f"{path.name}: needs >= 2 checked exercises"
-    headings = [c.source for c in nb.cells if c.cell_type == "markdown"]
-    assert any(h.lstrip().startswith("## Exercises") for h in headings)
+    lines = [line for c in nb.cells if c.cell_type == "markdown"
+             for line in c.source.splitlines()]
+    assert "## Exercises" in lines, f"{path.name}: no Exercises section"
     for solutions, check in pairs:
         assert solutions, f"{check.metadata.nbgrader['grade_id']}: a check " \
                           "cell with no solution cell before it"

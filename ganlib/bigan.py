@@ -1,0 +1,312 @@
+r"""ALI / BiGAN: a GAN that also learns an encoder (Dumoulin et al., 2016;
+Donahue et al., 2016).
+
+An encoder E maps data to codes, a generator G maps codes to data, and the
+discriminator D judges *pairs*: :math:`(x, E(x))` with :math:`x \sim q(x)`
+against :math:`(G(z), z)` with :math:`z \sim p(z)`:
+
+.. math:: \min_{E, G} \max_D \;
+   \mathbb{E}_{q(x)}[\log D(x, E(x))]
+   + \mathbb{E}_{p(z)}[\log(1 - D(G(z), z))]
+
+At the optimum the two joint distributions :math:`q(x) q(z|x)` and
+:math:`p(z) p(x|z)` match, so E inverts G. Passing ``n_classes`` makes
+the conditional version: E(x, y), G(z, y) and D(x, z, y).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ganlib import models
+
+
+def _check_labels(y: torch.Tensor | None, n_classes: int, batch: int,
+                  who: str) -> None:
+    if n_classes and y is None:
+        raise ValueError(f"{who} is conditional: call it with labels y")
+    if not n_classes and y is not None:
+        raise ValueError(f"{who} is not conditional: build it with "
+                         "n_classes=... to pass labels")
+    if y is not None and (y.shape != (batch,) or y.dtype != torch.long):
+        raise ValueError(f"{who} expects integer labels of shape ({batch},),"
+                         f" got {tuple(y.shape)} {y.dtype}")
+
+
+def _check_image(x: torch.Tensor, who: str) -> None:
+    if x.ndim != 4 or tuple(x.shape[1:]) != (1, 28, 28):
+        raise ValueError(f"{who} expects images of shape (B, 1, 28, 28), "
+                         f"got {tuple(x.shape)}")
+
+
+class Encoder(nn.Module):
+    """E: x -> z, strided convolutions (the mirror of the DCGAN generator).
+
+    A conditional encoder reads its label as an extra input channel.
+    """
+
+    def __init__(self, latent_dim: int = 32, width: int = 32,
+                 n_classes: int = 0) -> None:
+        super().__init__()
+        self.latent_dim, self.n_classes = latent_dim, n_classes
+        self.embed = nn.Embedding(n_classes, 28 * 28) if n_classes else None
+        c_in = 1 + (1 if n_classes else 0)
+        self.net = nn.Sequential(
+            nn.Conv2d(c_in, width, 4, 2, 1),
+            nn.LeakyReLU(0.2, True),  # (B, w, 14, 14)
+            nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(2 * width),
+            nn.LeakyReLU(0.2, True),  # (B, 2w, 7, 7)
+            nn.Flatten(),
+            nn.Linear(2 * width * 7 * 7, latent_dim),  # (B, latent_dim)
+        )
+        models.dcgan_init(self)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None):
+        _check_image(x, "Encoder")
+        _check_labels(y, self.n_classes, len(x), "Encoder")
+        if self.embed is not None:
+            x = torch.cat([x, self.embed(y).view(-1, 1, 28, 28)], dim=1)
+        return self.net(x)
+
+
+class JointDiscriminator(nn.Module):
+    """D(x, z) -> logit: a conv branch for x, an MLP branch for z, and an
+    MLP on their concatenation. Dropout keeps D from winning too fast."""
+
+    def __init__(self, latent_dim: int = 32, width: int = 32,
+                 hidden: int = 256, n_classes: int = 0,
+                 dropout: float = 0.2) -> None:
+        super().__init__()
+        self.latent_dim, self.n_classes = latent_dim, n_classes
+        self.embed = nn.Embedding(n_classes, 16) if n_classes else None
+        self.x_branch = nn.Sequential(
+            nn.Conv2d(1, width, 4, 2, 1),
+            nn.LeakyReLU(0.2, True),  # (B, w, 14, 14)
+            nn.Dropout(dropout),
+            nn.Conv2d(width, 2 * width, 4, 2, 1),
+            nn.LeakyReLU(0.2, True),  # (B, 2w, 7, 7)
+            nn.Dropout(dropout),
+            nn.Flatten(),
+        )
+        n_y = 16 if n_classes else 0
+        self.z_branch = nn.Sequential(
+            nn.Linear(latent_dim + n_y, hidden), nn.LeakyReLU(0.2, True),
+            nn.Dropout(dropout),
+        )
+        self.joint = nn.Sequential(
+            nn.Linear(2 * width * 7 * 7 + hidden + n_y, hidden),
+            nn.LeakyReLU(0.2, True),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, 1),
+        )
+
+    def forward(self, x: torch.Tensor, z: torch.Tensor,
+                y: torch.Tensor | None = None) -> torch.Tensor:
+        _check_image(x, "JointDiscriminator")
+        if z.ndim != 2 or z.shape != (len(x), self.latent_dim):
+            raise ValueError(f"JointDiscriminator expects z of shape "
+                             f"({len(x)}, {self.latent_dim}) to pair with "
+                             f"x, got {tuple(z.shape)}")
+        _check_labels(y, self.n_classes, len(x), "JointDiscriminator")
+        hx = self.x_branch(x)  # (B, 2w*7*7)
+        if self.embed is not None:
+            e = self.embed(y)  # (B, 16)
+            hz = self.z_branch(torch.cat([z, e], dim=1))
+            h = torch.cat([hx, hz, e], dim=1)
+        else:
+            h = torch.cat([hx, self.z_branch(z)], dim=1)
+        return self.joint(h).squeeze(1)  # (B,) logits
+
+
+class MLPEncoder(nn.Module):
+    """E: x -> z with an MLP (cheap on a CPU); labels enter one-hot."""
+
+    def __init__(self, latent_dim: int = 16, hidden: int = 512,
+                 n_classes: int = 0) -> None:
+        super().__init__()
+        self.latent_dim, self.n_classes = latent_dim, n_classes
+        self.net = nn.Sequential(
+            nn.Linear(784 + n_classes, hidden), nn.LeakyReLU(0.2, True),
+            nn.Linear(hidden, hidden, bias=False), nn.BatchNorm1d(hidden),
+            nn.LeakyReLU(0.2, True), nn.Linear(hidden, latent_dim))
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None):
+        _check_image(x, "MLPEncoder")
+        _check_labels(y, self.n_classes, len(x), "MLPEncoder")
+        h = x.flatten(1)  # (B, 784)
+        if self.n_classes:
+            h = torch.cat([h, F.one_hot(y, self.n_classes).float()], 1)
+        return self.net(h)
+
+
+class MLPGenerator(nn.Module):
+    """G: z -> x with an MLP, batch norm, tanh output (B, 1, 28, 28)."""
+
+    def __init__(self, latent_dim: int = 16, hidden: int = 512,
+                 n_classes: int = 0) -> None:
+        super().__init__()
+        self.latent_dim, self.n_classes = latent_dim, n_classes
+        self.net = nn.Sequential(
+            nn.Linear(latent_dim + n_classes, hidden, bias=False),
+            nn.BatchNorm1d(hidden), nn.ReLU(True),
+            nn.Linear(hidden, hidden, bias=False), nn.BatchNorm1d(hidden),
+            nn.ReLU(True), nn.Linear(hidden, 784), nn.Tanh(),
+            nn.Unflatten(1, (1, 28, 28)))
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None):
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"MLPGenerator expects z of shape (B, "
+                             f"{self.latent_dim}), got {tuple(z.shape)}")
+        _check_labels(y, self.n_classes, len(z), "MLPGenerator")
+        if self.n_classes:
+            z = torch.cat([z, F.one_hot(y, self.n_classes).float()], 1)
+        return self.net(z)
+
+
+class MLPJointDiscriminator(nn.Module):
+    """D(x, z) -> logit: an MLP on the concatenation (x, z[, y])."""
+
+    def __init__(self, latent_dim: int = 16, hidden: int = 512,
+                 n_classes: int = 0, dropout: float = 0.2) -> None:
+        super().__init__()
+        self.latent_dim, self.n_classes = latent_dim, n_classes
+        self.net = nn.Sequential(
+            nn.Linear(784 + latent_dim + n_classes, hidden),
+            nn.LeakyReLU(0.2, True), nn.Dropout(dropout),
+            nn.Linear(hidden, hidden), nn.LeakyReLU(0.2, True),
+            nn.Dropout(dropout), nn.Linear(hidden, 1))
+
+    def forward(self, x: torch.Tensor, z: torch.Tensor,
+                y: torch.Tensor | None = None) -> torch.Tensor:
+        _check_image(x, "MLPJointDiscriminator")
+        if z.ndim != 2 or z.shape != (len(x), self.latent_dim):
+            raise ValueError(f"MLPJointDiscriminator expects z of shape "
+                             f"({len(x)}, {self.latent_dim}) to pair with "
+                             f"x, got {tuple(z.shape)}")
+        _check_labels(y, self.n_classes, len(x), "MLPJointDiscriminator")
+        parts = [x.flatten(1), z]  # (B, 784), (B, latent_dim)
+        if self.n_classes:
+            parts.append(F.one_hot(y, self.n_classes).float())
+        return self.net(torch.cat(parts, 1)).squeeze(1)  # (B,) logits
+
+
+# ---------------------------------------------------------------- the step
+
+
+def d_loss_pairs(D: nn.Module, x_real: torch.Tensor, z_enc: torch.Tensor,
+                 x_fake: torch.Tensor, z: torch.Tensor,
+                 cond: tuple[torch.Tensor, ...] = ()) -> torch.Tensor:
+    r"""BiGAN discriminator loss on pairs.
+
+    .. math:: L_D = -\mathbb{E}_x \log D(x, E(x))
+                    - \mathbb{E}_z \log(1 - D(G(z), z))
+
+    Real pairs are (data, its code); fake pairs are (sample, its noise).
+    """
+    real_out = D(x_real, z_enc, *cond)
+    fake_out = D(x_fake, z, *cond)
+    return F.softplus(-real_out).mean() + F.softplus(fake_out).mean()
+
+
+def eg_loss_pairs(D: nn.Module, x_real: torch.Tensor, z_enc: torch.Tensor,
+                  x_fake: torch.Tensor, z: torch.Tensor,
+                  cond: tuple[torch.Tensor, ...] = ()) -> torch.Tensor:
+    r"""Non-saturating loss of E and G: swap the labels of the pairs.
+
+    .. math:: L_{EG} = -\mathbb{E}_z \log D(G(z), z)
+                       - \mathbb{E}_x \log(1 - D(x, E(x)))
+    """
+    real_out = D(x_real, z_enc, *cond)
+    fake_out = D(x_fake, z, *cond)
+    return F.softplus(real_out).mean() + F.softplus(-fake_out).mean()
+
+
+def update_D(E: nn.Module, G: nn.Module, D: nn.Module,
+             opt_D: torch.optim.Optimizer, x_real: torch.Tensor,
+             z: torch.Tensor, cond: tuple[torch.Tensor, ...] = ()
+             ) -> torch.Tensor:
+    """(1) Update D: tell (x, E(x)) from (G(z), z)."""
+    with torch.no_grad():  # the D step needs no gradient through E or G
+        z_enc, x_fake = E(x_real, *cond), G(z, *cond)
+    loss = d_loss_pairs(D, x_real, z_enc, x_fake, z, cond)
+    opt_D.zero_grad(set_to_none=True)
+    loss.backward()
+    opt_D.step()
+    return loss.detach()
+
+
+def update_EG(E: nn.Module, G: nn.Module, D: nn.Module,
+              opt_EG: torch.optim.Optimizer, x_real: torch.Tensor,
+              z: torch.Tensor, cond: tuple[torch.Tensor, ...] = ()
+              ) -> torch.Tensor:
+    """(2) Update E and G together: make D swap its answers."""
+    D.requires_grad_(False)  # gradients flow through D to E and G only
+    loss = eg_loss_pairs(D, x_real, E(x_real, *cond), G(z, *cond), z, cond)
+    opt_EG.zero_grad(set_to_none=True)
+    loss.backward()
+    opt_EG.step()
+    D.requires_grad_(True)
+    return loss.detach()
+
+
+def fit(E: nn.Module, G: nn.Module, D: nn.Module, sample_real: Callable, *,
+        steps: int, batch_size: int = 64, lr: float = 2e-4,
+        betas: tuple[float, float] = (0.5, 0.999)
+        ) -> dict[str, list[float]]:
+    """Train E, G and D for ``steps`` steps; ``sample_real(n)`` returns x or
+    (x, y). Returns the per-step losses."""
+    if steps < 0 or batch_size < 1:
+        raise ValueError(f"need steps >= 0 and batch_size >= 1, got "
+                         f"{steps}, {batch_size}")
+    for m in (E, G, D):
+        m.train()
+    opt_D = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
+    opt_EG = torch.optim.Adam([*E.parameters(), *G.parameters()], lr=lr,
+                              betas=betas)
+    history: dict[str, list[float]] = {"loss_D": [], "loss_EG": []}
+    for _ in range(steps):
+        batch = sample_real(batch_size)
+        x_real, cond = (batch[0], tuple(batch[1:])) \
+            if isinstance(batch, (tuple, list)) else (batch, ())
+        z = torch.randn(len(x_real), G.latent_dim, device=x_real.device)
+        l_D = update_D(E, G, D, opt_D, x_real, z, cond)
+        l_EG = update_EG(E, G, D, opt_EG, x_real, z, cond)
+        history["loss_D"].append(l_D.item())
+        history["loss_EG"].append(l_EG.item())
+    return history
+
+
+# --------------------------------------------------------------- inspect
+
+
+@torch.no_grad()
+def encode(E: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None,
+           batch_size: int = 500) -> torch.Tensor:
+    """Codes E(x) in eval mode, in batches, on the CPU."""
+    was_training = E.training
+    E.eval()
+    out = []
+    for i in range(0, len(x), batch_size):
+        cond = () if y is None else (y[i:i + batch_size],)
+        out.append(E(x[i:i + batch_size], *cond).cpu())
+    E.train(was_training)
+    return torch.cat(out)
+
+
+def linear_probe(f_train: torch.Tensor, y_train: torch.Tensor,
+                 f_test: torch.Tensor, y_test: torch.Tensor,
+                 max_iter: int = 2000) -> float:
+    """Test accuracy of a logistic regression fitted on frozen features."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(f_train.numpy())
+    clf = LogisticRegression(max_iter=max_iter)
+    clf.fit(scaler.transform(f_train.numpy()), y_train.cpu().numpy())
+    return float(clf.score(scaler.transform(f_test.numpy()),
+                           y_test.cpu().numpy()))
