@@ -154,7 +154,7 @@ class ToyDiscriminator(nn.Module):
                     batched_spectral_norm(m)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Last hidden layer (S, B / pack, hidden[-1]), for feature matching."""
+        """Last hidden layer (S, B / pack, width), for feature matching."""
         _check_batched(x, self.n_models, self.in_dim, "ToyDiscriminator")
         S, B, d = x.shape
         if B % self.pack:
@@ -207,10 +207,13 @@ class _BatchedSpectralNorm(nn.Module):
 
     def forward(self, W: torch.Tensor) -> torch.Tensor:
         if self.training:
-            self._power_iteration(W)
-        v = F.normalize(torch.bmm(W, self._u), dim=1, eps=self.eps)
+            self._power_iteration(W.detach())
+        # a copy, so a later power iteration cannot change what autograd
+        # saved for this forward pass (D runs twice per step)
+        u = self._u.clone()
+        v = F.normalize(torch.bmm(W, u), dim=1, eps=self.eps).detach()
         # sigma = v^T W u, the largest singular value of each matrix
-        sigma = torch.bmm(v.transpose(1, 2), torch.bmm(W, self._u))
+        sigma = torch.bmm(v.transpose(1, 2), torch.bmm(W, u))
         return W / sigma  # (S, n_in, n_out) / (S, 1, 1)
 
 
@@ -388,6 +391,28 @@ class UnrolledStep:
         return loss.detach()
 
 
+# ------------------------------------------------------------ callbacks
+
+
+class LRDecay(Callback):
+    """Lowers the learning rate of optimizers linearly to ``final`` times
+    its start over ``steps`` steps; late small steps sharpen the modes."""
+
+    def __init__(self, optimizers: Sequence[torch.optim.Optimizer],
+                 steps: int, final: float = 0.0) -> None:
+        self.optimizers, self.steps, self.final = optimizers, steps, final
+        self.every = 1
+        self.lr0 = [[g["lr"] for g in opt.param_groups]
+                    for opt in optimizers]
+
+    def __call__(self, step, G, D, history) -> None:
+        frac = min(1.0, step / max(1, self.steps))
+        scale = 1.0 - (1.0 - self.final) * frac
+        for opt, lr0 in zip(self.optimizers, self.lr0):
+            for group, lr in zip(opt.param_groups, lr0):
+                group["lr"] = lr * scale
+
+
 # -------------------------------------------------- instance noise, GAP
 
 
@@ -456,3 +481,75 @@ class SwapDiscriminators(Callback):
             for value in self.opt_D.state.get(p, {}).values():
                 if torch.is_tensor(value) and value.ndim == p.ndim:
                     value.copy_(value[perm.to(value.device)])
+
+
+# ------------------------------------------ the benchmark, method by method
+
+METHODS = ("vanilla", "non-saturating", "label smoothing", "instance noise",
+           "feature matching", "minibatch discrimination", "unrolled",
+           "GAP", "WGAN-GP", "spectral norm", "PacGAN")
+
+
+def build_toy(method: str, target: GaussianMixture, n_seeds: int,
+              steps: int, latent_dim: int = 16, hidden: Sequence[int] = (64,
+              64), lr: float = 2e-3, n_pairs: int = 4, pack: int = 4,
+              unroll: int = 5, device=None) -> dict:
+    """Models, optimizers and ``train`` arguments of one method.
+
+    Every method but the vanilla GAN starts from the non-saturating loss
+    and changes one thing. ``n_seeds`` independent runs train at once;
+    GAP trains ``n_pairs`` pairs per seed. Returns a dict with ``G``, ``D``,
+    ``n_per_seed`` (models per seed) and ``kwargs`` for
+    :func:`ganlib.train.train`.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of "
+                         f"{METHODS}")
+    device = device or target.device
+    n_per_seed = n_pairs if method == "GAP" else 1
+    M = n_seeds * n_per_seed
+    sample_real = BatchedSampler(target, M)
+    G = ToyGenerator(M, latent_dim, hidden, target.dim).to(device)
+    D = ToyDiscriminator(
+        M, target.dim, hidden, pack=pack if method == "PacGAN" else 1,
+        minibatch_kernels=16 if method == "minibatch discrimination" else 0,
+        spectral_norm=method == "spectral norm").to(device)
+    kwargs: dict = dict(loss_D=losses.d_loss,
+                        loss_G=losses.g_loss_nonsaturating, k=1)
+    betas, callbacks = (0.5, 0.999), []
+    if method == "vanilla":
+        kwargs["loss_G"] = losses.g_loss_minimax
+    elif method == "label smoothing":
+        kwargs["loss_D"] = d_loss_one_sided
+    elif method == "instance noise":
+        D = InstanceNoise(D, sigma=0.1)
+        callbacks.append(AnnealNoise(0.1, steps // 2))
+    elif method == "feature matching":
+        kwargs["step_G"] = FeatureMatchingStep(sample_real)
+    elif method == "unrolled":
+        kwargs["step_G"] = UnrolledStep(sample_real, k=unroll, lr=0.05)
+    elif method == "WGAN-GP":
+        kwargs.update(loss_D=d_loss_wgan, loss_G=g_loss_wgan, k=5,
+                      step_D=WGANGPStep(lam=10.0))
+        betas, lr = (0.5, 0.9), lr / 2
+    opt_G = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
+    opt_D = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
+    if method == "GAP":
+        callbacks.append(SwapDiscriminators(D, opt_D, n_seeds, n_pairs))
+    callbacks.append(LRDecay([opt_G, opt_D], steps))
+    z_shape = (M, latent_dim)
+    kwargs.update(
+        opt_G=opt_G, opt_D=opt_D, callbacks=callbacks, steps=steps,
+        sample_z=lambda n: torch.randn(z_shape[0], n, z_shape[1],
+                                       device=device))
+    return dict(G=G, D=D, sample_real=sample_real, n_per_seed=n_per_seed,
+                kwargs=kwargs)
+
+
+@torch.no_grad()
+def toy_samples(G: ToyGenerator, n: int, n_per_seed: int = 1
+                ) -> torch.Tensor:
+    """n samples of the first generator of each seed: (n_seeds, n, 2)."""
+    z = torch.randn(G.n_models, n, G.latent_dim,
+                    device=next(G.parameters()).device)
+    return G(z)[::n_per_seed].cpu()
