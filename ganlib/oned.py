@@ -69,9 +69,10 @@ def mu_sigma(samples: torch.Tensor) -> tuple[float, float]:
 
 def mu_sigma_error(samples: torch.Tensor, mu: float,
                    sigma: float) -> tuple[float, float]:
-    """Relative errors |mu_g - mu| / |mu| and |sigma_g - sigma| / sigma.
+    """Relative errors of the mean and the standard deviation.
 
-    The error of the mean is relative to sigma instead when mu is 0.
+    They are ``|mu_g - mu| / |mu|`` and ``|sigma_g - sigma| / sigma``;
+    the error of the mean is relative to sigma instead when mu is 0.
     """
     if sigma <= 0:
         raise ValueError(f"sigma must be positive, got {sigma}")

@@ -93,7 +93,7 @@ def visit(browser, url: str) -> dict:
         return r.abort()
 
     page.route("**/*", route)
-    page.goto(url, wait_until="networkidle")
+    response = page.goto(url, wait_until="networkidle")
     page.evaluate("""async () => {
         if (window.MathJax && MathJax.startup) {
             await MathJax.startup.promise;
@@ -116,7 +116,8 @@ def visit(browser, url: str) -> dict:
     name = urlparse(url).path.strip("/").replace("/", "_") or "index"
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
     page.close()
-    return {**info, "errors": errors, "outside": outside}
+    status = response.status if response is not None else None
+    return {**info, "errors": errors, "outside": outside, "status": status}
 
 
 def test_every_page_works_offline(browser, server):
@@ -130,6 +131,8 @@ def test_every_page_works_offline(browser, server):
         queue += [u for u in results[url]["links"] if u.startswith(server)
                   and "/_modules/" not in u and "genindex" not in u
                   and "search.html" not in u]
+    broken = [u for u, r in results.items() if r["status"] != 200]
+    assert not broken, f"internal links to pages that do not exist: {broken}"
     notebooks = {p.relative_to(ROOT).with_suffix("").as_posix()
                  for p in (ROOT / "chapters").glob("*.ipynb")}
     for page in toc_pages():
