@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 import matplotlib.pyplot as plt
@@ -10,6 +11,8 @@ from matplotlib import animation
 from torchvision.utils import make_grid
 
 from ganlib.train import History
+
+_CDN_LINK = re.compile(r"<link[^>]*://[^>]*font-awesome[^>]*>\s*")
 
 
 def image_grid(x: torch.Tensor, nrow: int = 8) -> torch.Tensor:
@@ -107,9 +110,13 @@ def animate(frames: Sequence, draw, interval: int = 200,
 
     anim = animation.FuncAnimation(fig, update, frames=len(frames),
                                    interval=interval, blit=False)
-    html = HTML(anim.to_jshtml(default_mode="once"))
+    page = anim.to_jshtml(default_mode="once")
+    # matplotlib links FontAwesome 4 from a CDN for the player's buttons;
+    # the book's pages ship their own icons and must load nothing from
+    # outside, so the link goes (the buttons keep their titles)
+    page = _CDN_LINK.sub("", page)
     plt.close(fig)  # show the animation only, not its last frame twice
-    return html
+    return HTML(page)
 
 
 def animate_images(frames: Sequence[torch.Tensor], steps: Sequence[int],

@@ -104,8 +104,15 @@ def visit(browser, url: str) -> dict:
         broken_images: [...document.querySelectorAll('img')]
             .filter(i => !(i.complete && i.naturalWidth > 0))
             .map(i => i.src),
-        text: document.querySelector('main')
-            ? document.querySelector('main').innerText : '',
+        // prose only: code listings may show TeX inside docstrings
+        text: (() => {
+            const main = document.querySelector('main');
+            if (!main) return '';
+            const copy = main.cloneNode(true);
+            copy.querySelectorAll('pre, code, .highlight, .output')
+                .forEach(e => e.remove());
+            return copy.innerText || copy.textContent;
+        })(),
         math: document.querySelectorAll('.math').length,
         typeset: document.querySelectorAll('mjx-container').length,
         launch: [...document.querySelectorAll('a[href]')]
@@ -139,9 +146,9 @@ def test_every_page_works_offline(browser, server):
         url = urljoin(server, f"{page}.html")
         assert url in results, f"{page} is not reachable from the front page"
         r = results[url]
-        assert not r["errors"], f"{page}: JavaScript errors {r['errors']}"
         assert not r["outside"], f"{page}: requests outside the site " \
                                  f"{r['outside'][:3]}"
+        assert not r["errors"], f"{page}: JavaScript errors {r['errors']}"
         assert not r["broken_images"], f"{page}: images that do not load " \
                                        f"{r['broken_images'][:3]}"
         for raw in ("$$", "\\frac", "\\begin{", "\\mathbb"):

@@ -32,3 +32,9 @@ def test_plot_history_needs_data():
         h.append(i, 1.0, 2.0, 0.6, 0.4)
     axes = plot.plot_history(h, smooth=5)
     assert len(axes) == 2
+
+
+def test_animation_loads_nothing_from_outside():
+    html = plot.animate_images([torch.zeros(1, 1, 28, 28)], [1]).data
+    assert "://" not in html.split("<script")[0]
+    assert "font-awesome" not in html and "bootstrapcdn" not in html
