@@ -1,0 +1,21 @@
+"""Smoke run of the trainer benchmark: both loops train and are compared."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / \
+    "trainer_vs_canonical.py"
+
+
+def test_trainer_benchmark_runs_both_loops():
+    env = {**os.environ, "TQDM_DISABLE": "1"}
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--steps", "3",
+                           "--width", "8", "--workers", "0"], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    assert "canonical loop" in out and "ganlib.train" in out
+    assert "speed-up of ganlib.train over the canonical loop:" in out
+    assert out.count("generator works:") == 2
