@@ -25,16 +25,7 @@ from torch import nn
 from ganlib import models
 
 
-def _check_labels(y: torch.Tensor | None, n_classes: int, batch: int,
-                  who: str) -> None:
-    if n_classes and y is None:
-        raise ValueError(f"{who} is conditional: call it with labels y")
-    if not n_classes and y is not None:
-        raise ValueError(f"{who} is not conditional: build it with "
-                         "n_classes=... to pass labels")
-    if y is not None and (y.shape != (batch,) or y.dtype != torch.long):
-        raise ValueError(f"{who} expects integer labels of shape ({batch},),"
-                         f" got {tuple(y.shape)} {y.dtype}")
+_check_labels = models._check_labels  # the same label checks as G and D
 
 
 def _check_image(x: torch.Tensor, who: str) -> None:
