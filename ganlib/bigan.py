@@ -47,11 +47,7 @@ class Encoder(nn.Module):
         self.embed = nn.Embedding(n_classes, 28 * 28) if n_classes else None
         c_in = 1 + (1 if n_classes else 0)
         self.net = nn.Sequential(
-            nn.Conv2d(c_in, width, 4, 2, 1),
-            nn.LeakyReLU(0.2, True),  # (B, w, 14, 14)
-            nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(2 * width),
-            nn.LeakyReLU(0.2, True),  # (B, 2w, 7, 7)
+            *models.dcgan_conv_trunk(c_in, width),  # (B, 2w, 7, 7)
             nn.Flatten(),
             nn.Linear(2 * width * 7 * 7, latent_dim),  # (B, latent_dim)
         )

@@ -132,11 +132,7 @@ class DCGANDiscriminator(nn.Module):
         self.embed = nn.Embedding(n_classes, 28 * 28) if n_classes else None
         c_in = in_channels + (1 if n_classes else 0)
         self.features = nn.Sequential(
-            nn.Conv2d(c_in, width, 4, 2, 1),
-            nn.LeakyReLU(0.2, True),  # (B, w, 14, 14)
-            nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False),
-            nn.BatchNorm2d(2 * width),
-            nn.LeakyReLU(0.2, True),  # (B, 2w, 7, 7)
+            *dcgan_conv_trunk(c_in, width),  # (B, 2w, 7, 7)
             nn.Flatten(),
             nn.Dropout(dropout),
         )
@@ -149,6 +145,20 @@ class DCGANDiscriminator(nn.Module):
         if self.embed is not None:
             x = torch.cat([x, self.embed(y).view(-1, 1, 28, 28)], dim=1)
         return self.head(self.features(x)).squeeze(1)  # (B,) logits
+
+
+def dcgan_conv_trunk(c_in: int, width: int) -> list[nn.Module]:
+    """Two strided convolutions, 28x28 -> 7x7, as in the DCGAN discriminator.
+
+    Batch norm on the second only, LeakyReLU(0.2) after each; no pooling.
+    """
+    return [
+        nn.Conv2d(c_in, width, 4, 2, 1),
+        nn.LeakyReLU(0.2, True),  # (B, w, 14, 14)
+        nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False),
+        nn.BatchNorm2d(2 * width),
+        nn.LeakyReLU(0.2, True),  # (B, 2w, 7, 7)
+    ]
 
 
 def dcgan_init(module: nn.Module) -> None:
