@@ -246,8 +246,13 @@ def plot_frame(ax: plt.Axes, grid: torch.Tensor, target: GaussianMixture,
 
 def animate_training(rec: Recorder, target: GaussianMixture,
                      title: str = "", max_frames: int = 40,
-                     interval: int = 150, figsize=(5.0, 3.0), dpi: int = 72):
-    """An HTML animation of p_data, p_g and D(x) over training."""
+                     interval: int = 150, figsize=(5.0, 3.0), dpi: int = 72,
+                     *, alt: str | None = None):
+    """An HTML animation of p_data, p_g and D(x) over training.
+
+    ``alt`` describes it for screen readers; without it, a generic
+    description built from ``title`` is used.
+    """
     n = len(rec.steps)
     if n == 0:
         raise ValueError("the recorder is empty: train with it first")
@@ -260,8 +265,13 @@ def animate_training(rec: Recorder, target: GaussianMixture,
         plot_frame(ax, rec.grid, target, rec.samples[i], rec.d_values[i],
                    title=f"{title} step {rec.steps[i]}".strip(), ymax=ymax)
 
+    if alt is None:
+        run = f" ({title.strip(' ,')})" if title.strip(" ,") else ""
+        alt = (f"Animation of p_data, p_g and D(x) over training{run}, "
+               f"from step {rec.steps[0]} to {rec.steps[-1]}.")
     with plt.rc_context({"figure.dpi": dpi}):
-        return plot.animate(idx, draw, interval=interval, figsize=figsize)
+        return plot.animate(idx, draw, interval=interval, figsize=figsize,
+                            alt=alt)
 
 
 def plot_density_map(ax: plt.Axes, rec: Recorder,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Sequence
 
@@ -13,6 +14,8 @@ from torchvision.utils import make_grid
 from ganlib.train import History
 
 _CDN_LINK = re.compile(r"<link[^>]*://[^>]*font-awesome[^>]*>\s*")
+# the player's frame: <img id="_anim_img..."> with no alt attribute
+_PLAYER_IMG = re.compile(r"<img(?![^>]*\salt=)(?=[^>]*\sid=\"_anim_img)")
 
 
 def image_grid(x: torch.Tensor, nrow: int = 8) -> torch.Tensor:
@@ -92,15 +95,20 @@ def scatter_2d(samples: torch.Tensor, modes: torch.Tensor | None = None,
 
 
 def animate(frames: Sequence, draw, interval: int = 200,
-            figsize: tuple[float, float] = (4, 4)):
+            figsize: tuple[float, float] = (4, 4), *,
+            alt: str = "Animated figure."):
     """An HTML animation (plays in the static website) of ``draw(ax, frame)``.
 
-    Returns an ``IPython.display.HTML`` object built with ``to_jshtml``.
+    ``alt`` describes the animation for screen readers; pass one, the
+    default says only that it is an animation. Returns an
+    ``IPython.display.HTML`` object built with ``to_jshtml``.
     """
     from IPython.display import HTML
 
     if len(frames) == 0:
         raise ValueError("animate needs at least one frame")
+    if not alt.strip():
+        raise ValueError("alt must describe the animation, not be empty")
     fig, ax = plt.subplots(figsize=figsize)
 
     def update(i):
@@ -115,16 +123,28 @@ def animate(frames: Sequence, draw, interval: int = 200,
     # the book's pages ship their own icons and must load nothing from
     # outside, so the link goes (the buttons keep their titles)
     page = _CDN_LINK.sub("", page)
+    # the player's <img> carries no alt text; the page's readers need one
+    tag = f'<img alt="{html.escape(alt, quote=True)}"'
+    page = _PLAYER_IMG.sub(lambda _: tag, page)
     plt.close(fig)  # show the animation only, not its last frame twice
     return HTML(page)
 
 
 def animate_images(frames: Sequence[torch.Tensor], steps: Sequence[int],
-                   nrow: int = 8, interval: int = 300):
-    """Animate sample grids taken during training (``train.Snapshots``)."""
+                   nrow: int = 8, interval: int = 300, *,
+                   alt: str | None = None):
+    """Animate sample grids taken during training (``train.Snapshots``).
+
+    ``alt`` describes the animation for screen readers; without it a
+    generic description of sample grids over training is used.
+    """
     def draw(ax, i):
         ax.imshow(image_grid(frames[i], nrow))
         ax.set_axis_off()
         ax.set_title(f"step {steps[i]}")
 
-    return animate(list(range(len(frames))), draw, interval=interval)
+    if alt is None:
+        alt = (f"Animation of generated sample grids, {nrow} to a row, "
+               f"from training step {steps[0]} to {steps[-1]}.")
+    return animate(list(range(len(frames))), draw, interval=interval,
+                   alt=alt)

@@ -104,6 +104,22 @@ def visit(browser, url: str) -> dict:
         broken_images: [...document.querySelectorAll('img')]
             .filter(i => !(i.complete && i.naturalWidth > 0))
             .map(i => i.src),
+        // images of the article with neither alt text nor a caption;
+        // docutils writes the file's path as alt when none was given
+        no_alt: (() => {
+            const root = document.querySelector('article')
+                || document.querySelector('main');
+            if (!root) return [];
+            return [...root.querySelectorAll('img')].filter(i => {
+                const alt = (i.getAttribute('alt') || '').trim();
+                const src = i.getAttribute('src') || '';
+                const named = alt !== '' && alt !== src
+                    && !/\\.(png|jpe?g|gif|svg|webp)$/i.test(alt);
+                const fig = i.closest('figure');
+                const cap = fig && fig.querySelector('figcaption');
+                return !named && !(cap && cap.textContent.trim());
+            }).map(i => i.id ? '#' + i.id : (i.getAttribute('src') || ''));
+        })(),
         // prose only: code listings may show TeX inside docstrings
         text: (() => {
             const main = document.querySelector('main');
@@ -142,6 +158,7 @@ def test_every_page_works_offline(browser, server):
     assert not broken, f"internal links to pages that do not exist: {broken}"
     notebooks = {p.relative_to(ROOT).with_suffix("").as_posix()
                  for p in (ROOT / "chapters").glob("*.ipynb")}
+    no_alt = {}  # reported together after the loop, every page at once
     for page in toc_pages():
         url = urljoin(server, f"{page}.html")
         assert url in results, f"{page} is not reachable from the front page"
@@ -151,6 +168,8 @@ def test_every_page_works_offline(browser, server):
         assert not r["errors"], f"{page}: JavaScript errors {r['errors']}"
         assert not r["broken_images"], f"{page}: images that do not load " \
                                        f"{r['broken_images'][:3]}"
+        if r["no_alt"]:
+            no_alt[page] = r["no_alt"]
         for raw in ("$$", "\\frac", "\\begin{", "\\mathbb"):
             assert raw not in r["text"], f"{page}: raw TeX {raw!r} on page"
         assert r["typeset"] >= r["math"], f"{page}: math left untypeset"
@@ -160,3 +179,8 @@ def test_every_page_works_offline(browser, server):
                 f"{page}: no Colab launch button"
             assert any("mybinder" in u for u in r["launch"]), \
                 f"{page}: no Binder launch button"
+    assert not no_alt, (
+        "images with neither alt text nor a caption (give the notebook cell "
+        "mystnb.image.alt metadata, or pass alt= to the animation):\n"
+        + "\n".join(f"  {page}: {len(srcs)} images, e.g. {srcs[:3]}"
+                     for page, srcs in no_alt.items()))

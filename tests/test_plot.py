@@ -1,5 +1,8 @@
 """Plot helpers produce figures and animations, and reject bad input."""
 
+import html
+import re
+
 import matplotlib
 import pytest
 import torch
@@ -38,3 +41,27 @@ def test_animation_loads_nothing_from_outside():
     html = plot.animate_images([torch.zeros(1, 1, 28, 28)], [1]).data
     assert "://" not in html.split("<script")[0]
     assert "font-awesome" not in html and "bootstrapcdn" not in html
+
+
+def _player_imgs(page: str) -> list[str]:
+    return re.findall(r"<img\b[^>]*>", page)
+
+
+def test_animation_frame_carries_the_alt_text_escaped():
+    alt = 'Digits "taking shape" <fast> & slow'
+    page = plot.animate_images([torch.zeros(1, 1, 28, 28)], [1],
+                               alt=alt).data
+    imgs = _player_imgs(page)
+    assert len(imgs) == 1 and 'id="_anim_img' in imgs[0]
+    assert f'alt="{html.escape(alt, quote=True)}"' in imgs[0]
+    assert "<fast>" not in page  # the raw text never reaches the markup
+
+
+def test_animation_alt_defaults_and_rejects_empty():
+    page = plot.animate_images([torch.zeros(1, 1, 28, 28)] * 2, [5, 9]).data
+    alt = re.search(r'alt="([^"]*)"', _player_imgs(page)[0]).group(1)
+    assert "step 5 to 9" in alt
+    page = plot.animate([0], lambda ax, f: None).data
+    assert re.search(r'<img alt="[^"]+"', page)
+    with pytest.raises(ValueError, match="alt"):
+        plot.animate([0], lambda ax, f: None, alt="  ")
