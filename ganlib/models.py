@@ -122,15 +122,25 @@ class DCGANGenerator(nn.Module):
 class DCGANDiscriminator(nn.Module):
     """DCGAN discriminator for 28x28 images: strided convolutions, LeakyReLU.
 
-    A conditional one reads its label as an extra input channel.
+    A conditional one reads its label as an extra input channel. With
+    ``pack = m > 1`` (PacGAN, Lin et al. 2018) it judges m images at once,
+    stacked as channels: a batch of B images gives B / m logits, so a
+    generator that repeats itself is easier to catch.
     """
 
     def __init__(self, width: int = 64, n_classes: int = 0,
-                 in_channels: int = 1, dropout: float = 0.0) -> None:
+                 in_channels: int = 1, dropout: float = 0.0,
+                 pack: int = 1) -> None:
         super().__init__()
+        if pack < 1:
+            raise ValueError(f"pack must be >= 1, got {pack}")
+        if pack > 1 and n_classes:
+            raise ValueError("packing is for an unconditional D: use "
+                             "pack=1 with n_classes")
         self.n_classes, self.in_channels = n_classes, in_channels
+        self.pack = pack
         self.embed = nn.Embedding(n_classes, 28 * 28) if n_classes else None
-        c_in = in_channels + (1 if n_classes else 0)
+        c_in = in_channels * pack + (1 if n_classes else 0)
         self.features = nn.Sequential(
             *dcgan_conv_trunk(c_in, width),  # (B, 2w, 7, 7)
             nn.Flatten(),
@@ -142,9 +152,17 @@ class DCGANDiscriminator(nn.Module):
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None):
         _check_input(x, (self.in_channels, 28, 28), "DCGANDiscriminator")
         _check_labels(y, self.n_classes, len(x), "DCGANDiscriminator")
+        if self.pack > 1:
+            if len(x) % self.pack:
+                raise ValueError(
+                    f"DCGANDiscriminator packs {self.pack} images per "
+                    f"decision, but got a batch of {len(x)}: use a batch "
+                    f"size that is a multiple of {self.pack}")
+            # (B, C, 28, 28) -> (B / m, m C, 28, 28): m images per decision
+            x = x.reshape(-1, self.pack * self.in_channels, 28, 28)
         if self.embed is not None:
             x = torch.cat([x, self.embed(y).view(-1, 1, 28, 28)], dim=1)
-        return self.head(self.features(x)).squeeze(1)  # (B,) logits
+        return self.head(self.features(x)).squeeze(1)  # (B / m,) logits
 
 
 def dcgan_conv_trunk(c_in: int, width: int) -> list[nn.Module]:

@@ -60,3 +60,28 @@ def test_models_reject_bad_input():
         Gc(torch.randn(4, 8))
     with pytest.raises(ValueError, match="integer labels"):
         Gc(torch.randn(4, 8), torch.zeros(4))
+
+
+def test_packed_discriminator_judges_m_images_at_once():
+    torch.manual_seed(0)
+    D = models.DCGANDiscriminator(width=8, pack=2).eval()
+    x = torch.randn(6, 1, 28, 28)
+    out = D(x)
+    assert out.shape == (3,)
+    # pack i holds images 2i and 2i + 1 as its two channels
+    pairs = torch.cat([x[0::2], x[1::2]], dim=1)  # (3, 2, 28, 28)
+    assert torch.allclose(out, D.head(D.features(pairs)).squeeze(1))
+    # swapping the partner of one image changes only that pack's verdict
+    x2 = x.clone()
+    x2[1] = torch.randn(1, 28, 28)
+    changed = D(x2) != out
+    assert changed.tolist() == [True, False, False]
+
+
+def test_packed_discriminator_rejects_bad_settings():
+    with pytest.raises(ValueError, match="multiple of 4"):
+        models.DCGANDiscriminator(width=8, pack=4)(torch.randn(6, 1, 28, 28))
+    with pytest.raises(ValueError, match="pack must be >= 1"):
+        models.DCGANDiscriminator(width=8, pack=0)
+    with pytest.raises(ValueError, match="unconditional"):
+        models.DCGANDiscriminator(width=8, pack=2, n_classes=10)
