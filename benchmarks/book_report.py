@@ -7,6 +7,7 @@ shows.
 
     python benchmarks/book_report.py --mode quick
     python benchmarks/book_report.py --mode full chapters/06_dcgan.ipynb
+    python benchmarks/book_report.py --mode full --save /tmp/executed
 """
 
 from __future__ import annotations
@@ -37,19 +38,23 @@ start = time.perf_counter()
 NotebookClient(nb, timeout=1800, kernel_name="python3",
                resources={"metadata": {"path": sys.argv[2]}}).execute()
 wall = time.perf_counter() - start
+if len(sys.argv) > 3:  # keep the executed notebook, outputs and all
+    nbformat.write(nb, sys.argv[3])
 # the kernel is this process's child: its peak resident memory in KiB
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(json.dumps({"wall": wall, "peak_mb": peak}))
 """
 
 
-def run_notebook(path: Path, mode: str) -> dict:
+def run_notebook(path: Path, mode: str, save: Path | None = None) -> dict:
     env = {**os.environ, "GANLIB_QUICK": "1" if mode == "quick" else "0",
            "TQDM_DISABLE": "1"}
     env.setdefault("GANLIB_DATA", "embedded")
-    proc = subprocess.run([sys.executable, "-c", RUNNER, str(path),
-                           str(path.parent)], env=env, capture_output=True,
-                          text=True)
+    argv = [sys.executable, "-c", RUNNER, str(path), str(path.parent)]
+    if save is not None:
+        save.mkdir(parents=True, exist_ok=True)
+        argv.append(str(save / path.name))
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -60,6 +65,9 @@ def main() -> None:
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--mode", choices=("quick", "full", "both"),
                         default="quick")
+    parser.add_argument("--save", type=Path, metavar="DIR",
+                        help="also write the executed notebooks to "
+                             "DIR/<mode>/")
     args = parser.parse_args()
     paths = args.notebooks or sorted((ROOT / "chapters").glob("*.ipynb"))
     modes = ("quick", "full") if args.mode == "both" else (args.mode,)
@@ -69,7 +77,8 @@ def main() -> None:
                   f"torch {torch.__version__}, {mode} mode, embedded data.")
         rows, total = [], 0.0
         for path in paths:
-            r = run_notebook(path, mode)
+            r = run_notebook(path, mode,
+                             args.save / mode if args.save else None)
             limit = LIMITS[mode] if mode == "quick" else \
                 LONGER.get(path.stem, LIMITS["full"])
             if "error" in r:
