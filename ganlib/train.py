@@ -179,6 +179,11 @@ def _flush(pending: list, history: History, first_step: int) -> None:
         history.append(step, l_D, l_G, d_real, d_fake)
 
 
+def _use_amp(device: torch.device) -> bool:
+    """Default for ``train(amp=None)``: bfloat16 on capable CUDA GPUs only."""
+    return device.type == "cuda" and torch.cuda.is_bf16_supported()
+
+
 def train(G: nn.Module, D: nn.Module, sample_real: Callable, *,
           steps: int, batch_size: int = 64, k: int = 1,
           loss_D: Callable = losses.d_loss,
@@ -191,8 +196,8 @@ def train(G: nn.Module, D: nn.Module, sample_real: Callable, *,
           callbacks: Sequence[Callback] = (),
           checkpoint: str | os.PathLike | None = None,
           checkpoint_every: int = 500, log_every: int = 25,
-          progress: bool = True, device: torch.device | None = None
-          ) -> History:
+          progress: bool = True, device: torch.device | None = None,
+          amp: bool | None = None) -> History:
     """Train G and D for ``steps`` generator steps, each after k D steps.
 
     ``sample_real(n)`` returns a batch x (or ``(x, y)`` for a conditional
@@ -205,11 +210,21 @@ def train(G: nn.Module, D: nn.Module, sample_real: Callable, *,
     with DistributedDataParallel: gradients are averaged across processes,
     each process draws its own shard (see ``data.TensorSampler``), and only
     rank 0 shows progress and writes checkpoints.
+
+    ``amp=True`` runs the forward passes under bfloat16 autocast (weights,
+    optimiser state and losses stay float32; bfloat16 needs no gradient
+    scaler). The default, ``None``, turns it on for CUDA GPUs that support
+    bfloat16 and off on the CPU, so that a chapter gives the same numbers
+    on every CPU; on CPUs with native bfloat16 (AVX512-BF16 or AMX) pass
+    ``amp=True`` for speed (see ``benchmarks/``).
     """
     if steps < 0 or batch_size < 1 or k < 1:
         raise ValueError(f"need steps >= 0, batch_size >= 1 and k >= 1, got "
                          f"steps={steps}, batch_size={batch_size}, k={k}")
     device = device or get_device()
+    amp = _use_amp(device) if amp is None else amp
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16,
+                              enabled=bool(amp))
     G.to(device).train()
     D.to(device).train()
     fused = device.type == "cuda"  # one fused kernel per optimiser step
@@ -264,12 +279,14 @@ def train(G: nn.Module, D: nn.Module, sample_real: Callable, *,
         for step in range(start + 1, steps + 1):
             for _ in range(k):  # (1) k discriminator steps
                 x_real, cond = _split_batch(sample_real(batch_size))
-                l_D, d_real, d_fake = step_D(G, D_step, opt_D, loss_D,
-                                             x_real, sample_z(batch_size),
-                                             cond)
+                with autocast:
+                    l_D, d_real, d_fake = step_D(G, D_step, opt_D, loss_D,
+                                                 x_real,
+                                                 sample_z(batch_size), cond)
             # (2) one generator step, on the labels of the last real batch
-            l_G = step_G(G_step, D, opt_G, loss_G, sample_z(batch_size),
-                         cond)
+            with autocast:
+                l_G = step_G(G_step, D, opt_G, loss_G, sample_z(batch_size),
+                             cond)
             pending.append(torch.stack([l_D, l_G, d_real, d_fake]).float())
             for cb in callbacks:
                 if step % cb.every == 0:

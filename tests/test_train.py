@@ -144,3 +144,27 @@ def test_update_D_leaves_G_untouched_and_update_G_leaves_D_untouched():
                    torch.randn(8, 2))
     assert torch.equal(flat(D), d1) and not torch.equal(flat(G), g0)
     assert all(p.requires_grad for p in D.parameters())
+
+
+@pytest.mark.parametrize("amp", [False, True])
+def test_amp_runs_the_forward_passes_in_bfloat16(amp):
+    torch.manual_seed(0)
+    G = models.DCGANGenerator(latent_dim=8, width=8)
+    D = models.DCGANDiscriminator(width=8)
+    seen = []
+    D.features[0].register_forward_hook(
+        lambda m, inp, out: seen.append(out.dtype))
+    x = torch.rand(64, 1, 28, 28) * 2 - 1
+    history = train.train(G, D, data.TensorSampler(x), steps=3,
+                          batch_size=8, progress=False, amp=amp,
+                          device=torch.device("cpu"))
+    expected = torch.bfloat16 if amp else torch.float32
+    assert seen and all(dtype == expected for dtype in seen)
+    # weights stay float32 and finite, the logged losses are finite floats
+    for p in [*G.parameters(), *D.parameters()]:
+        assert p.dtype == torch.float32 and torch.isfinite(p).all()
+    assert all(v == v for v in history.loss_D + history.loss_G)
+
+
+def test_amp_is_off_on_the_cpu_by_default():
+    assert train._use_amp(torch.device("cpu")) is False
