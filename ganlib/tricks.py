@@ -114,11 +114,15 @@ class MinibatchDiscrimination(nn.Module):
 
     def forward(self, f: torch.Tensor) -> torch.Tensor:
         S, B, _ = f.shape
-        M = torch.bmm(f, self.T).view(S, B, self.n_kernels, self.kernel_dim)
-        # L1 distance between every pair of samples, per kernel
-        diff = M[:, :, None] - M[:, None, :]  # (S, B, B, K, C)
-        c = torch.exp(-diff.abs().sum(-1))  # (S, B, B, K)
-        o = c.sum(2) - 1.0  # drop each sample's own term exp(0) = 1
+        K, C = self.n_kernels, self.kernel_dim
+        M = torch.bmm(f, self.T).view(S, B, K, C)
+        # one (B, C) set of rows per model and kernel: (S K, B, C)
+        M = M.transpose(1, 2).reshape(S * K, B, C)
+        # L1 distance between every pair of samples, per kernel; cdist
+        # never builds the (S, B, B, K, C) tensor of differences
+        dist = torch.cdist(M, M, p=1)  # (S K, B, B)
+        o = torch.exp(-dist).sum(-1) - 1.0  # drop the own term exp(0) = 1
+        o = o.view(S, K, B).transpose(1, 2)  # (S, B, K)
         return torch.cat([f, o], dim=-1)  # (S, B, A + K)
 
 
