@@ -254,7 +254,9 @@ def _fit(model: nn.Module, x_train: torch.Tensor, step_loss: Callable,
         opt.zero_grad(set_to_none=True)
         loss.backward()                      # backward
         opt.step()                           # update
-        record.append(loss.detach())
+        # clone: a CPU mse_loss result can keep its whole elementwise
+        # buffer as storage, and a list of them would hold one per step
+        record.append(loss.detach().clone())
     model.eval()
     # one device sync at the end instead of one per step
     losses = torch.stack(record).tolist() if record else []

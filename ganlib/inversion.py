@@ -265,7 +265,7 @@ def _optimise(per_image_loss: Callable[[torch.Tensor],
         if clamp:
             with torch.no_grad():
                 x.clamp_(-1.0, 1.0)  # project back onto the image range
-        record.append(objective.detach())
+        record.append(objective.detach().clone())  # a 4-byte copy
     with torch.no_grad():
         objective, loss = per_image_loss(x)
     curve = torch.stack(record + [objective]).cpu()  # (steps + 1, B)

@@ -129,3 +129,20 @@ def test_sharpness_by_hand_and_blur_lowers_it():
     assert ae.sharpness(blurred) < ae.sharpness(digits[:50])
     with pytest.raises(ValueError):
         ae.sharpness(torch.zeros(4, 784))
+
+
+def test_fit_keeps_only_the_loss_values_not_their_buffers(monkeypatch):
+    # a CPU mse_loss result may keep its elementwise buffer as storage;
+    # the recorded losses must not hold on to one such buffer per step
+    kept = []
+    real_stack = torch.stack
+
+    def spy(tensors, *args, **kwargs):
+        kept.extend(tensors)
+        return real_stack(tensors, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "stack", spy)
+    x = torch.rand(64, 1, 28, 28) * 2 - 1
+    ae.fit_autoencoder(ae.LinearAutoencoder(2), x, steps=3, batch_size=32,
+                       progress=False)
+    assert kept and all(t.untyped_storage().nbytes() <= 8 for t in kept)
