@@ -130,13 +130,15 @@ class ToyDiscriminator(nn.Module):
     """S MLP discriminators at once: (S, B, 2) -> logits (S * B / pack,).
 
     Options: ``pack`` = m concatenates m samples into one input (PacGAN),
-    ``minibatch_kernels`` > 0 adds a minibatch-discrimination layer before
-    the output, ``spectral_norm`` normalises every weight matrix.
+    ``minibatch_kernels`` > 0 adds a minibatch-discrimination layer of that
+    many kernels of ``minibatch_dim`` numbers before the output,
+    ``spectral_norm`` normalises every weight matrix.
     """
 
     def __init__(self, n_models: int = 1, in_dim: int = 2,
                  hidden: Sequence[int] = (128, 128), pack: int = 1,
-                 minibatch_kernels: int = 0, spectral_norm: bool = False):
+                 minibatch_kernels: int = 0, minibatch_dim: int = 4,
+                 spectral_norm: bool = False):
         super().__init__()
         if pack < 1 or minibatch_kernels < 0:
             raise ValueError(f"need pack >= 1 and minibatch_kernels >= 0, "
@@ -149,7 +151,7 @@ class ToyDiscriminator(nn.Module):
         self.minibatch = None
         if minibatch_kernels:
             self.minibatch = MinibatchDiscrimination(
-                n_models, width, minibatch_kernels)
+                n_models, width, minibatch_kernels, minibatch_dim)
             width += minibatch_kernels
         self.head = BatchedLinear(n_models, width, 1)
         if spectral_norm:
@@ -176,13 +178,38 @@ class ToyDiscriminator(nn.Module):
 
 
 class BatchedSampler:
-    """Draws (S, B, d) batches of a mixture: B points for each of S models."""
+    """Draws (S, B, d) batches of a mixture: B points for each of S models.
 
-    def __init__(self, target: GaussianMixture, n_models: int) -> None:
-        self.target, self.n_models = target, n_models
+    ``target`` is one mixture for all S models, or a sequence of mixtures of
+    one dimension that share the models in consecutive blocks of
+    S / len(target) (so one run can train on several benchmarks at once).
+    """
+
+    def __init__(self, target: GaussianMixture | Sequence[GaussianMixture],
+                 n_models: int) -> None:
+        self.targets = _as_targets(target)
+        if n_models % len(self.targets):
+            raise ValueError(f"{n_models} models cannot be shared equally "
+                             f"by {len(self.targets)} targets")
+        self.n_models = n_models
+        self.per_target = n_models // len(self.targets)
 
     def __call__(self, n: int) -> torch.Tensor:
-        return self.target(self.n_models * n).view(self.n_models, n, -1)
+        return torch.cat([t(self.per_target * n).view(self.per_target, n, -1)
+                          for t in self.targets])
+
+
+def _as_targets(target) -> list[GaussianMixture]:
+    targets = [target] if isinstance(target, GaussianMixture) else list(
+        target)
+    if not targets or any(not isinstance(t, GaussianMixture)
+                          for t in targets):
+        raise TypeError("target must be a GaussianMixture or a non-empty "
+                        "sequence of them (data.ring8(), data.grid25())")
+    if len({t.dim for t in targets}) > 1:
+        raise ValueError(f"targets of different dimensions "
+                         f"{[t.dim for t in targets]} cannot share a run")
+    return targets
 
 
 # ------------------------------------------------ spectral normalisation
@@ -494,7 +521,9 @@ METHODS = ("vanilla", "non-saturating", "label smoothing", "instance noise",
            "GAP", "WGAN-GP", "spectral norm", "PacGAN")
 
 
-def build_toy(method: str, target: GaussianMixture, n_seeds: int,
+def build_toy(method: str,
+              target: GaussianMixture | Sequence[GaussianMixture],
+              n_seeds: int,
               steps: int, latent_dim: int = 16, hidden: Sequence[int] = (64,
               64), lr: float = 2e-3, n_pairs: int = 4, pack: int = 4,
               unroll: int = 5, device=None) -> dict:
@@ -502,21 +531,29 @@ def build_toy(method: str, target: GaussianMixture, n_seeds: int,
 
     Every method but the vanilla GAN starts from the non-saturating loss
     and changes one thing. ``n_seeds`` independent runs train at once;
-    GAP trains ``n_pairs`` pairs per seed. Returns a dict with ``G``, ``D``,
-    ``n_per_seed`` (models per seed) and ``kwargs`` for
+    GAP trains ``n_pairs`` pairs per seed. ``target`` may be a sequence of
+    benchmarks: then ``n_seeds`` runs of each train at once, benchmark by
+    benchmark (``toy_samples`` returns the first benchmark's seeds first),
+    for about the price of one when the models are tiny. Returns a dict
+    with ``G``, ``D``, ``n_per_seed`` (models per seed) and ``kwargs`` for
     :func:`ganlib.train.train`.
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of "
                          f"{METHODS}")
-    device = device or target.device
+    targets = _as_targets(target)
+    dim = targets[0].dim
+    device = device or targets[0].device
     n_per_seed = n_pairs if method == "GAP" else 1
-    M = n_seeds * n_per_seed
-    sample_real = BatchedSampler(target, M)
-    G = ToyGenerator(M, latent_dim, hidden, target.dim).to(device)
+    n_groups = len(targets) * n_seeds  # independent runs
+    M = n_groups * n_per_seed
+    sample_real = BatchedSampler(targets, M)
+    G = ToyGenerator(M, latent_dim, hidden, dim).to(device)
     D = ToyDiscriminator(
-        M, target.dim, hidden, pack=pack if method == "PacGAN" else 1,
-        minibatch_kernels=16 if method == "minibatch discrimination" else 0,
+        M, dim, hidden, pack=pack if method == "PacGAN" else 1,
+        # 8 kernels of 4 numbers: the layer's cost grows with B^2 K C, and
+        # points in the plane need no more
+        minibatch_kernels=8 if method == "minibatch discrimination" else 0,
         spectral_norm=method == "spectral norm").to(device)
     kwargs: dict = dict(loss_D=losses.d_loss,
                         loss_G=losses.g_loss_nonsaturating, k=1)
@@ -526,8 +563,9 @@ def build_toy(method: str, target: GaussianMixture, n_seeds: int,
     elif method == "label smoothing":
         kwargs["loss_D"] = d_loss_one_sided
     elif method == "instance noise":
-        D = InstanceNoise(D, sigma=0.1)
-        callbacks.append(AnnealNoise(0.1, steps // 2))
+        # std 0.2 (4 grid std) annealed to 0 over the whole run
+        D = InstanceNoise(D, sigma=0.2)
+        callbacks.append(AnnealNoise(0.2, steps))
     elif method == "feature matching":
         kwargs["step_G"] = FeatureMatchingStep(sample_real)
     elif method == "unrolled":
@@ -539,7 +577,7 @@ def build_toy(method: str, target: GaussianMixture, n_seeds: int,
     opt_G = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
     opt_D = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
     if method == "GAP":
-        callbacks.append(SwapDiscriminators(D, opt_D, n_seeds, n_pairs))
+        callbacks.append(SwapDiscriminators(D, opt_D, n_groups, n_pairs))
     callbacks.append(LRDecay([opt_G, opt_D], steps))
     z_shape = (M, latent_dim)
     kwargs.update(
@@ -553,7 +591,8 @@ def build_toy(method: str, target: GaussianMixture, n_seeds: int,
 @torch.no_grad()
 def toy_samples(G: ToyGenerator, n: int, n_per_seed: int = 1
                 ) -> torch.Tensor:
-    """n samples of the first generator of each seed: (n_seeds, n, 2)."""
+    """n samples of the first generator of each seed: (n_seeds, n, 2)
+    (all seeds of each benchmark, benchmark by benchmark)."""
     z = torch.randn(G.n_models, n, G.latent_dim,
                     device=next(G.parameters()).device)
     return G(z)[::n_per_seed].cpu()

@@ -265,3 +265,32 @@ def test_every_method_trains_a_few_steps(method):
     assert x.shape == (2, 50, 2) and torch.isfinite(x).all()
     with pytest.raises(ValueError):
         tricks.build_toy("no such trick", data.ring8(), 1, 1)
+
+
+def test_sampler_shares_models_between_benchmarks_in_blocks():
+    ring, grid = data.ring8(), data.grid25()
+    sampler = tricks.BatchedSampler([ring, grid], n_models=4)
+    x = sampler(500)
+    assert x.shape == (4, 500, 2)
+    # ring points lie on the circle of radius 2; grid points mostly do not
+    radius = x.norm(dim=-1)
+    assert torch.allclose(radius[:2], torch.full_like(radius[:2], 2.0),
+                          atol=0.1)
+    assert (radius[2:] - 2.0).abs().gt(0.5).float().mean() > 0.5
+    with pytest.raises(ValueError, match="shared equally"):
+        tricks.BatchedSampler([ring, grid], n_models=3)
+    with pytest.raises(TypeError, match="GaussianMixture"):
+        tricks.BatchedSampler([], n_models=2)
+
+
+@pytest.mark.parametrize("method", ["non-saturating", "GAP"])
+def test_one_run_trains_both_benchmarks(method):
+    ring, grid = data.ring8(), data.grid25()
+    run = tricks.build_toy(method, [ring, grid], n_seeds=2, steps=2,
+                           hidden=(8, 8), latent_dim=4, n_pairs=2)
+    per_seed = run["n_per_seed"]
+    assert run["G"].n_models == 2 * 2 * per_seed
+    train.train(run["G"], run["D"], run["sample_real"], batch_size=8,
+                progress=False, **run["kwargs"])
+    x = tricks.toy_samples(run["G"], 50, per_seed)
+    assert x.shape == (4, 50, 2)  # ring seeds 0, 1, then grid seeds 0, 1
