@@ -7,15 +7,20 @@ size, optimiser and number of steps, on the embedded MNIST digits:
   a dataset that converts each image with torchvision transforms, a
   sigmoid + BCELoss discriminator, host-to-device copies and ``.item()``
   calls every step;
-* ganlib: ``ganlib.train.train`` with batches drawn on the device, losses
-  on logits, D frozen during the G step, no per-step host sync.
+* ganlib: ``ganlib.train.train`` with its defaults: batches drawn on the
+  device, losses on logits, D frozen during the G step, no per-step host
+  sync, fused Adam, and one G forward per step (the G step reuses the D
+  step's fake batch).
 
-On a CPU with native bfloat16 (AVX512-BF16 or AMX) it also times
-``train(amp=True)``, bfloat16 autocast, which the trainer leaves off on
-CPUs by default. It prints steps/s of each, their ratios, and checks that
-the generators
-work: their samples are far closer to real digits, in the Frechet distance
-of the book's classifier, than an untrained generator's.
+To show what each ingredient contributes it also times the trainer with
+them added one at a time: the plain loop (Algorithm 1's two halves, fresh
+noise for the G step, for-loop Adam), then fused Adam, then the shared
+fake batch (the defaults); and, on a device with native bfloat16
+(AVX512-BF16 or AMX on a CPU), ``train(amp=True)``, which the trainer
+leaves off on CPUs by default. It prints steps/s of each, their ratios,
+and checks that the generators work: their samples are far closer to real
+digits, in the Frechet distance of the book's classifier, than an
+untrained generator's.
 
     python benchmarks/trainer_vs_canonical.py --steps 300
 """
@@ -97,10 +102,17 @@ def canonical_loop(G, D, steps, batch_size, latent_dim, dev, workers):
                 break
 
 
-def ganlib_loop(G, D, steps, batch_size, dev, amp=None):
+def ganlib_loop(G, D, steps, batch_size, dev, fused=None, **options):
+    """``train.train`` with its defaults, or with ``options`` changed;
+    ``fused=False`` passes for-loop Adam optimisers."""
     x, _ = data.load_mnist("train", "embedded", device=dev)
+    if fused is not None:
+        for name, net in (("opt_G", G), ("opt_D", D)):
+            options[name] = torch.optim.Adam(net.to(dev).parameters(),
+                                             lr=2e-4, betas=(0.5, 0.999),
+                                             fused=fused)
     train.train(G, D, data.TensorSampler(x), steps=steps,
-                batch_size=batch_size, progress=False, device=dev, amp=amp)
+                batch_size=batch_size, progress=False, device=dev, **options)
 
 
 def native_bf16(dev: torch.device) -> bool:
@@ -134,25 +146,34 @@ def main() -> None:
         return (models.DCGANGenerator(args.latent_dim, args.width),
                 models.DCGANDiscriminator(args.width))
 
-    # warm up both paths once (allocator, thread pools, worker start-up)
+    # the trainer with its ingredients added one at a time; the defaults
+    # are the third row
+    variants = [
+        ("plain ganlib loop", "the loop itself (data on the device, no "
+         "workers, no per-step syncs)", dict(share_fake=False, fused=False)),
+        ("+ fused Adam", "fused Adam", dict(share_fake=False)),
+        ("ganlib.train", "one G forward per step (shared fake batch)", {}),
+    ]
+    if native_bf16(dev) and not train._use_amp(dev):
+        # the default leaves bf16 off here: measure it as an option
+        variants.append(("ganlib.train, amp=True", "bfloat16 autocast",
+                         dict(amp=True)))
+
+    # warm up every path once (allocator, thread pools, worker start-up)
     warm = max(5, args.steps // 20)
     canonical_loop(*pair(), warm, args.batch_size, args.latent_dim, dev,
                    args.workers)
-    ganlib_loop(*pair(), warm, args.batch_size, dev)
+    for _, _, options in variants:
+        ganlib_loop(*pair(), warm, args.batch_size, dev, **options)
 
     G_c, D_c = pair()
     t_c = timed(canonical_loop, G_c, D_c, args.steps, args.batch_size,
                 args.latent_dim, dev, args.workers)
-    G_g, D_g = pair()
-    t_g = timed(ganlib_loop, G_g, D_g, args.steps, args.batch_size, dev)
-    runs = [("canonical loop", G_c, t_c), ("ganlib.train", G_g, t_g)]
-    if native_bf16(dev) and not train._use_amp(dev):
-        # the default leaves bf16 off here: measure it as an option
-        ganlib_loop(*pair(), warm, args.batch_size, dev, amp=True)
-        G_a, D_a = pair()
-        t_a = timed(ganlib_loop, G_a, D_a, args.steps, args.batch_size, dev,
-                    amp=True)
-        runs.append(("ganlib.train, amp=True", G_a, t_a))
+    runs = [("canonical loop", G_c, t_c)]
+    for name, _, options in variants:
+        G_v, D_v = pair()
+        runs.append((name, G_v, timed(ganlib_loop, G_v, D_v, args.steps,
+                                      args.batch_size, dev, **options)))
 
     clf = classifier.load_classifier(source="embedded", device=dev,
                                      verbose=False)
@@ -172,15 +193,18 @@ def main() -> None:
     for name, speed, dist in rows:
         print(f"{name:<24}{speed:>10.2f}{dist:>20.1f}")
     target = "3x on a GPU" if dev.type == "cuda" else "1.3x on 2 CPU cores"
-    for name, speed, _ in rows[1:]:
-        print(f"\nspeed-up of {name} over the canonical loop: "
-              f"{speed / rows[0][1]:.2f}x (target: at least {target})")
-    if len(rows) == 3:
-        print(f"of which bfloat16 autocast: {rows[2][1] / rows[1][1]:.2f}x; "
-              f"the loop itself (data on the device, no workers, no "
-              f"per-step syncs): {rows[1][1] / rows[0][1]:.2f}x")
-    else:
-        print("bfloat16 autocast: " + ("on by default here" if
+    speed = {name: value for name, value, _ in rows}
+    for name in ("ganlib.train", "ganlib.train, amp=True"):
+        if name in speed:
+            print(f"\nspeed-up of {name} over the canonical loop: "
+                  f"{speed[name] / speed['canonical loop']:.2f}x "
+                  f"(target: at least {target})")
+    print("\nwhat each ingredient contributes (ratio to the row above):")
+    for (_, before, _), (name, after, _), (_, what, _) in zip(
+            rows, rows[1:], variants):
+        print(f"  {what}: {after / before:.2f}x")
+    if "ganlib.train, amp=True" not in speed:
+        print("  bfloat16 autocast: " + ("on by default here" if
               train._use_amp(dev) else "not measured, no native bfloat16 "
               "on this device"))
     print(f"untrained generator: FD {fd_untrained:.1f}; a working generator "

@@ -59,6 +59,42 @@ def update_D(G: nn.Module, D: nn.Module, opt_D: torch.optim.Optimizer,
     """(1) Update D: maximise log D(x) + log(1 - D(G(z)))."""
     with torch.no_grad():  # the D step needs no gradient through G
         x_fake = G(z, *cond)
+    return _step_D_on(D, opt_D, loss_D, x_real, x_fake, cond)
+
+
+def update_G(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer,
+             loss_G: Callable, z: torch.Tensor,
+             cond: Sequence[torch.Tensor] = ()) -> torch.Tensor:
+    """(2) Update G: minimise loss_G(D(G(z))), with D held fixed."""
+    return _step_G_on(D, opt_G, loss_G, G(z, *cond), cond)
+
+
+def update_D_and_G(G: nn.Module, D: nn.Module,
+                   opt_D: torch.optim.Optimizer,
+                   opt_G: torch.optim.Optimizer, loss_D: Callable,
+                   loss_G: Callable, x_real: torch.Tensor, z: torch.Tensor,
+                   cond: Sequence[torch.Tensor] = (),
+                   D_for_G: nn.Module | None = None):
+    """(1) then (2) on one fake batch: G runs forward once, not twice.
+
+    The parameters come out as from ``update_D(..., z)`` followed by
+    ``update_G(..., z)``, with the same z for both halves (G does not change
+    in between, so G(z) is the same batch); the graph of G(z) is kept
+    through the D step and reused, as the PyTorch DCGAN tutorial does.
+    ``D_for_G`` is the D that the G step reads (the unwrapped D under
+    DistributedDataParallel, where ``D`` is the wrapper); default ``D``.
+    Returns D's loss, mean D(real), mean D(fake) and G's loss.
+    """
+    x_fake = G(z, *cond)
+    l_D, d_real, d_fake = _step_D_on(D, opt_D, loss_D, x_real,
+                                     x_fake.detach(), cond)
+    l_G = _step_G_on(D if D_for_G is None else D_for_G, opt_G, loss_G,
+                     x_fake, cond)
+    return l_D, d_real, d_fake, l_G
+
+
+def _step_D_on(D, opt_D, loss_D, x_real, x_fake, cond):
+    """One D update on a real and a (detached) fake batch."""
     real_out, fake_out = D(x_real, *cond), D(x_fake, *cond)
     loss = loss_D(real_out, fake_out)
     opt_D.zero_grad(set_to_none=True)
@@ -68,12 +104,10 @@ def update_D(G: nn.Module, D: nn.Module, opt_D: torch.optim.Optimizer,
             torch.sigmoid(fake_out).mean().detach())
 
 
-def update_G(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer,
-             loss_G: Callable, z: torch.Tensor,
-             cond: Sequence[torch.Tensor] = ()) -> torch.Tensor:
-    """(2) Update G: minimise loss_G(D(G(z))), with D held fixed."""
+def _step_G_on(D, opt_G, loss_G, x_fake, cond):
+    """One G update through D(x_fake), D held fixed."""
     D.requires_grad_(False)  # gradients flow through D to G, not into D
-    loss = loss_G(D(G(z, *cond), *cond))
+    loss = loss_G(D(x_fake, *cond))
     opt_G.zero_grad(set_to_none=True)
     loss.backward()
     opt_G.step()
@@ -197,7 +231,7 @@ def train(G: nn.Module, D: nn.Module, sample_real: Callable, *,
           checkpoint: str | os.PathLike | None = None,
           checkpoint_every: int = 500, log_every: int = 25,
           progress: bool = True, device: torch.device | None = None,
-          amp: bool | None = None) -> History:
+          amp: bool | None = None, share_fake: bool = True) -> History:
     """Train G and D for ``steps`` generator steps, each after k D steps.
 
     ``sample_real(n)`` returns a batch x (or ``(x, y)`` for a conditional
@@ -217,6 +251,13 @@ def train(G: nn.Module, D: nn.Module, sample_real: Callable, *,
     bfloat16 and off on the CPU, so that a chapter gives the same numbers
     on every CPU; on CPUs with native bfloat16 (AVX512-BF16 or AMX) pass
     ``amp=True`` for speed (see ``benchmarks/``).
+
+    ``share_fake=True`` (with the default ``step_D`` and ``step_G``) lets
+    the G step reuse the fake batch of the last D step, graph and all
+    (:func:`update_D_and_G`): one G forward per step instead of two, the
+    same update as Algorithm 1 except that both halves see the same z.
+    ``share_fake=False`` draws fresh noise for the G step, as Algorithm 1
+    does. Custom step functions always run as two separate halves.
     """
     if steps < 0 or batch_size < 1 or k < 1:
         raise ValueError(f"need steps >= 0, batch_size >= 1 and k >= 1, got "
@@ -227,7 +268,8 @@ def train(G: nn.Module, D: nn.Module, sample_real: Callable, *,
                               enabled=bool(amp))
     G.to(device).train()
     D.to(device).train()
-    fused = device.type == "cuda"  # one fused kernel per optimiser step
+    # one fused kernel per optimiser step (CUDA, and the CPU since torch 2.4)
+    fused = device.type in ("cuda", "cpu")
     opt_G = opt_G or torch.optim.Adam(G.parameters(), lr=lr, betas=betas,
                                       fused=fused)
     opt_D = opt_D or torch.optim.Adam(D.parameters(), lr=lr, betas=betas,
@@ -239,6 +281,7 @@ def train(G: nn.Module, D: nn.Module, sample_real: Callable, *,
                              "sample_z=lambda n: ... to draw its noise")
         sample_z = lambda n: torch.randn(n, latent_dim, device=device)  # noqa
 
+    shared = share_fake and step_D is update_D and step_G is update_G
     G_step, D_step = G, D  # what each half of the step trains
     if is_distributed():
         from torch.nn.parallel import DistributedDataParallel as DDP
@@ -277,16 +320,22 @@ def train(G: nn.Module, D: nn.Module, sample_real: Callable, *,
                desc="train", unit="step")
     try:
         for step in range(start + 1, steps + 1):
-            for _ in range(k):  # (1) k discriminator steps
+            for i in range(k):  # (1) k discriminator steps
                 x_real, cond = _split_batch(sample_real(batch_size))
+                z = sample_z(batch_size)
                 with autocast:
-                    l_D, d_real, d_fake = step_D(G, D_step, opt_D, loss_D,
-                                                 x_real,
-                                                 sample_z(batch_size), cond)
-            # (2) one generator step, on the labels of the last real batch
-            with autocast:
-                l_G = step_G(G_step, D, opt_G, loss_G, sample_z(batch_size),
-                             cond)
+                    if shared and i == k - 1:  # (1) and (2) on one G(z)
+                        l_D, d_real, d_fake, l_G = update_D_and_G(
+                            G_step, D_step, opt_D, opt_G, loss_D, loss_G,
+                            x_real, z, cond, D_for_G=D)
+                    else:
+                        l_D, d_real, d_fake = step_D(G, D_step, opt_D,
+                                                     loss_D, x_real, z, cond)
+            if not shared:
+                # (2) one generator step, on the labels of the last real batch
+                with autocast:
+                    l_G = step_G(G_step, D, opt_G, loss_G,
+                                 sample_z(batch_size), cond)
             pending.append(torch.stack([l_D, l_G, d_real, d_fake]).float())
             for cb in callbacks:
                 if step % cb.every == 0:

@@ -146,6 +146,70 @@ def test_update_D_leaves_G_untouched_and_update_G_leaves_D_untouched():
     assert all(p.requires_grad for p in D.parameters())
 
 
+def dcgan_pair(seed):
+    torch.manual_seed(seed)  # batch norm in both: G's running stats too
+    return (models.DCGANGenerator(latent_dim=8, width=8),
+            models.DCGANDiscriminator(width=8))
+
+
+def test_shared_fake_step_equals_the_two_halves_on_the_same_noise():
+    x = torch.rand(16, 1, 28, 28) * 2 - 1
+    z = torch.randn(16, 8)
+    results = []
+    for shared in (False, True):
+        G, D = dcgan_pair(seed=3)
+        opt_G = torch.optim.Adam(G.parameters(), lr=1e-3)
+        opt_D = torch.optim.Adam(D.parameters(), lr=1e-3)
+        if shared:
+            l_D, d_real, d_fake, l_G = train.update_D_and_G(
+                G, D, opt_D, opt_G, losses.d_loss,
+                losses.g_loss_nonsaturating, x, z)
+        else:
+            l_D, d_real, d_fake = train.update_D(G, D, opt_D, losses.d_loss,
+                                                 x, z)
+            l_G = train.update_G(G, D, opt_G, losses.g_loss_nonsaturating, z)
+        results.append((flat(G), flat(D), torch.stack([l_D, l_G, d_real,
+                                                       d_fake])))
+        assert all(p.requires_grad for p in D.parameters())
+    (g_a, d_a, logs_a), (g_b, d_b, logs_b) = results
+    assert not torch.equal(g_a, flat(dcgan_pair(seed=3)[0]))  # G moved
+    torch.testing.assert_close(g_b, g_a)
+    torch.testing.assert_close(d_b, d_a)
+    torch.testing.assert_close(logs_b, logs_a)
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_trainer_shares_the_fake_batch_only_with_the_default_steps(k):
+    x = torch.rand(64, 1, 28, 28) * 2 - 1
+    calls = []
+
+    class CountingG(models.DCGANGenerator):
+        def forward(self, z, y=None):
+            calls.append(torch.is_grad_enabled())
+            return super().forward(z, y)
+
+    def run(**kwargs):
+        calls.clear()
+        torch.manual_seed(0)
+        G, D = CountingG(latent_dim=8, width=8), models.DCGANDiscriminator(8)
+        train.train(G, D, data.TensorSampler(x), steps=2, batch_size=8,
+                    k=k, progress=False, device=torch.device("cpu"),
+                    **kwargs)
+        return list(calls), flat(G)
+
+    # shared: per step, k - 1 no-grad forwards and one kept for the G step
+    shared_calls, g_shared = run()
+    assert shared_calls == 2 * ([False] * (k - 1) + [True])
+    # Algorithm 1 as written: k no-grad forwards, then one for the G step
+    separate_calls, g_separate = run(share_fake=False)
+    assert separate_calls == 2 * ([False] * k + [True])
+    # a custom G step turns sharing off even when share_fake=True
+    custom_calls, _ = run(step_G=lambda *a: train.update_G(*a))
+    assert custom_calls == separate_calls
+    # fresh noise for the G step is a different run
+    assert not torch.equal(g_shared, g_separate)
+
+
 @pytest.mark.parametrize("amp", [False, True])
 def test_amp_runs_the_forward_passes_in_bfloat16(amp):
     torch.manual_seed(0)
