@@ -55,47 +55,16 @@ class History:
 
 def update_D(G: nn.Module, D: nn.Module, opt_D: torch.optim.Optimizer,
              loss_D: Callable, x_real: torch.Tensor, z: torch.Tensor,
-             cond: Sequence[torch.Tensor] = ()):
-    """(1) Update D: maximise log D(x) + log(1 - D(G(z)))."""
-    with torch.no_grad():  # the D step needs no gradient through G
-        x_fake = G(z, *cond)
-    return _step_D_on(D, opt_D, loss_D, x_real, x_fake, cond)
+             cond: Sequence[torch.Tensor] = (),
+             x_fake: torch.Tensor | None = None):
+    """(1) Update D: maximise log D(x) + log(1 - D(G(z))).
 
-
-def update_G(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer,
-             loss_G: Callable, z: torch.Tensor,
-             cond: Sequence[torch.Tensor] = ()) -> torch.Tensor:
-    """(2) Update G: minimise loss_G(D(G(z))), with D held fixed."""
-    return _step_G_on(D, opt_G, loss_G, G(z, *cond), cond)
-
-
-def update_D_and_G(G: nn.Module, D: nn.Module,
-                   opt_D: torch.optim.Optimizer,
-                   opt_G: torch.optim.Optimizer, loss_D: Callable,
-                   loss_G: Callable, x_real: torch.Tensor, z: torch.Tensor,
-                   cond: Sequence[torch.Tensor] = (),
-                   D_for_G: nn.Module | None = None):
-    """(1) then (2) on one fake batch: G runs forward once, not twice.
-
-    The parameters come out as from ``update_D(..., z)`` followed by
-    ``update_G(..., z)``, with the same z for both halves (G does not change
-    in between, so G(z) is the same batch); the graph of G(z) is kept
-    through the D step and reused, as the PyTorch DCGAN tutorial does.
-    ``D_for_G`` is the D that the G step reads (the unwrapped D under
-    DistributedDataParallel, where ``D`` is the wrapper); default ``D``.
-    Returns D's loss, mean D(real), mean D(fake) and G's loss.
+    ``x_fake``, if given, is G(z) already computed (see ``update_G``).
     """
-    x_fake = G(z, *cond)
-    l_D, d_real, d_fake = _step_D_on(D, opt_D, loss_D, x_real,
-                                     x_fake.detach(), cond)
-    l_G = _step_G_on(D if D_for_G is None else D_for_G, opt_G, loss_G,
-                     x_fake, cond)
-    return l_D, d_real, d_fake, l_G
-
-
-def _step_D_on(D, opt_D, loss_D, x_real, x_fake, cond):
-    """One D update on a real and a (detached) fake batch."""
-    real_out, fake_out = D(x_real, *cond), D(x_fake, *cond)
+    if x_fake is None:
+        with torch.no_grad():  # the D step needs no gradient through G
+            x_fake = G(z, *cond)
+    real_out, fake_out = D(x_real, *cond), D(x_fake.detach(), *cond)
     loss = loss_D(real_out, fake_out)
     opt_D.zero_grad(set_to_none=True)
     loss.backward()
@@ -104,9 +73,20 @@ def _step_D_on(D, opt_D, loss_D, x_real, x_fake, cond):
             torch.sigmoid(fake_out).mean().detach())
 
 
-def _step_G_on(D, opt_G, loss_G, x_fake, cond):
-    """One G update through D(x_fake), D held fixed."""
+def update_G(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer,
+             loss_G: Callable, z: torch.Tensor,
+             cond: Sequence[torch.Tensor] = (),
+             x_fake: torch.Tensor | None = None) -> torch.Tensor:
+    """(2) Update G: minimise loss_G(D(G(z))), with D held fixed.
+
+    ``x_fake``, if given, is G(z) with its graph, computed before the D
+    step and passed to both halves: G then runs forward once per step
+    instead of twice, with the same result (G does not change in the D
+    step), as the PyTorch DCGAN tutorial does.
+    """
     D.requires_grad_(False)  # gradients flow through D to G, not into D
+    if x_fake is None:
+        x_fake = G(z, *cond)
     loss = loss_G(D(x_fake, *cond))
     opt_G.zero_grad(set_to_none=True)
     loss.backward()
@@ -253,11 +233,11 @@ def train(G: nn.Module, D: nn.Module, sample_real: Callable, *,
     ``amp=True`` for speed (see ``benchmarks/``).
 
     ``share_fake=True`` (with the default ``step_D`` and ``step_G``) lets
-    the G step reuse the fake batch of the last D step, graph and all
-    (:func:`update_D_and_G`): one G forward per step instead of two, the
-    same update as Algorithm 1 except that both halves see the same z.
-    ``share_fake=False`` draws fresh noise for the G step, as Algorithm 1
-    does. Custom step functions always run as two separate halves.
+    the G step reuse the fake batch of the last D step, graph and all (the
+    ``x_fake`` argument of both halves): one G forward per step instead of
+    two, the same update as Algorithm 1 except that both halves see the
+    same z. ``share_fake=False`` draws fresh noise for the G step, as
+    Algorithm 1 does. Custom step functions always get their own z.
     """
     if steps < 0 or batch_size < 1 or k < 1:
         raise ValueError(f"need steps >= 0, batch_size >= 1 and k >= 1, got "
@@ -281,7 +261,7 @@ def train(G: nn.Module, D: nn.Module, sample_real: Callable, *,
                              "sample_z=lambda n: ... to draw its noise")
         sample_z = lambda n: torch.randn(n, latent_dim, device=device)  # noqa
 
-    shared = share_fake and step_D is update_D and step_G is update_G
+    share = share_fake and step_D is update_D and step_G is update_G
     G_step, D_step = G, D  # what each half of the step trains
     if is_distributed():
         from torch.nn.parallel import DistributedDataParallel as DDP
@@ -324,18 +304,16 @@ def train(G: nn.Module, D: nn.Module, sample_real: Callable, *,
                 x_real, cond = _split_batch(sample_real(batch_size))
                 z = sample_z(batch_size)
                 with autocast:
-                    if shared and i == k - 1:  # (1) and (2) on one G(z)
-                        l_D, d_real, d_fake, l_G = update_D_and_G(
-                            G_step, D_step, opt_D, opt_G, loss_D, loss_G,
-                            x_real, z, cond, D_for_G=D)
-                    else:
-                        l_D, d_real, d_fake = step_D(G, D_step, opt_D,
-                                                     loss_D, x_real, z, cond)
-            if not shared:
-                # (2) one generator step, on the labels of the last real batch
-                with autocast:
-                    l_G = step_G(G_step, D, opt_G, loss_G,
-                                 sample_z(batch_size), cond)
+                    # the last D step and the G step share one G(z)
+                    shared = (dict(x_fake=G_step(z, *cond))
+                              if share and i == k - 1 else {})
+                    l_D, d_real, d_fake = step_D(G, D_step, opt_D, loss_D,
+                                                 x_real, z, cond, **shared)
+            # (2) one generator step, on the labels of the last real batch
+            if not share:
+                z = sample_z(batch_size)  # fresh noise, as in Algorithm 1
+            with autocast:
+                l_G = step_G(G_step, D, opt_G, loss_G, z, cond, **shared)
             pending.append(torch.stack([l_D, l_G, d_real, d_fake]).float())
             for cb in callbacks:
                 if step % cb.every == 0:

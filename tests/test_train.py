@@ -160,14 +160,11 @@ def test_shared_fake_step_equals_the_two_halves_on_the_same_noise():
         G, D = dcgan_pair(seed=3)
         opt_G = torch.optim.Adam(G.parameters(), lr=1e-3)
         opt_D = torch.optim.Adam(D.parameters(), lr=1e-3)
-        if shared:
-            l_D, d_real, d_fake, l_G = train.update_D_and_G(
-                G, D, opt_D, opt_G, losses.d_loss,
-                losses.g_loss_nonsaturating, x, z)
-        else:
-            l_D, d_real, d_fake = train.update_D(G, D, opt_D, losses.d_loss,
-                                                 x, z)
-            l_G = train.update_G(G, D, opt_G, losses.g_loss_nonsaturating, z)
+        kwargs = dict(x_fake=G(z)) if shared else {}  # one G(z), kept
+        l_D, d_real, d_fake = train.update_D(G, D, opt_D, losses.d_loss,
+                                             x, z, **kwargs)
+        l_G = train.update_G(G, D, opt_G, losses.g_loss_nonsaturating, z,
+                             **kwargs)
         results.append((flat(G), flat(D), torch.stack([l_D, l_G, d_real,
                                                        d_fake])))
         assert all(p.requires_grad for p in D.parameters())
