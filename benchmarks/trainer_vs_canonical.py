@@ -28,6 +28,8 @@ untrained generator's.
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import time
 
 import numpy as np
@@ -123,6 +125,16 @@ def native_bf16(dev: torch.device) -> bool:
                                   or torch.cpu._is_amx_tile_supported())
 
 
+def cpu_name() -> str:
+    """The CPU's model name where Linux tells it, else what platform does."""
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
 def timed(fn, *args, **kwargs) -> float:
     start = time.perf_counter()
     fn(*args, **kwargs)
@@ -137,9 +149,18 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2,
                         help="DataLoader workers of the canonical loop")
+    parser.add_argument("--save", metavar="FILE",
+                        help="also write the report to FILE as Markdown "
+                        "(the book includes benchmarks/trainer-report.md)")
     args = parser.parse_args()
+    lines: list[str] = []
+
+    def say(*text) -> None:
+        print(*text)
+        lines.extend(" ".join(map(str, text)).splitlines() or [""])
+
     dev = device.get_device()
-    print(device.describe())
+    say(device.describe())
 
     def pair():
         device.seed_everything(0)
@@ -187,31 +208,37 @@ def main() -> None:
 
     fd_untrained = fd(pair()[0])
     rows = [(name, args.steps / t, fd(G)) for name, G, t in runs]
-    print(f"\nDCGAN width {args.width}, batch {args.batch_size}, "
+    say(f"\nDCGAN width {args.width}, batch {args.batch_size}, "
           f"{args.steps} steps each, Adam(2e-4, 0.5):")
-    print(f"{'loop':<24}{'steps/s':>10}{'FD to test digits':>20}")
+    say(f"{'loop':<24}{'steps/s':>10}{'FD to test digits':>20}")
     for name, speed, dist in rows:
-        print(f"{name:<24}{speed:>10.2f}{dist:>20.1f}")
+        say(f"{name:<24}{speed:>10.2f}{dist:>20.1f}")
     target = "3x on a GPU" if dev.type == "cuda" else "1.3x on 2 CPU cores"
     speed = {name: value for name, value, _ in rows}
     for name in ("ganlib.train", "ganlib.train, amp=True"):
         if name in speed:
-            print(f"\nspeed-up of {name} over the canonical loop: "
+            say(f"\nspeed-up of {name} over the canonical loop: "
                   f"{speed[name] / speed['canonical loop']:.2f}x "
                   f"(target: at least {target})")
-    print("\nwhat each ingredient contributes (ratio to the row above):")
+    say("\nwhat each ingredient contributes (ratio to the row above):")
     for (_, before, _), (name, after, _), (_, what, _) in zip(
             rows, rows[1:], variants):
-        print(f"  {what}: {after / before:.2f}x")
+        say(f"  {what}: {after / before:.2f}x")
     if "ganlib.train, amp=True" not in speed:
-        print("  bfloat16 autocast: " + ("on by default here" if
+        say("  bfloat16 autocast: " + ("on by default here" if
               train._use_amp(dev) else "not measured, no native bfloat16 "
               "on this device"))
-    print(f"untrained generator: FD {fd_untrained:.1f}; a working generator "
+    say(f"untrained generator: FD {fd_untrained:.1f}; a working generator "
           "is far below that")
     for name, _, dist in rows:
         ok = dist < 0.5 * fd_untrained
-        print(f"{name}: generator works: {'yes' if ok else 'no'}")
+        say(f"{name}: generator works: {'yes' if ok else 'no'}")
+    if args.save:
+        with open(args.save, "w") as f:
+            f.write(f"Output of `python benchmarks/trainer_vs_canonical.py "
+                    f"--steps {args.steps}` on {cpu_name()}, "
+                    f"{time.strftime('%Y-%m-%d')}:\n\n```\n"
+                    + "\n".join(lines) + "\n```\n")
 
 
 if __name__ == "__main__":

@@ -555,8 +555,12 @@ def build_toy(method: str,
         # points in the plane need no more
         minibatch_kernels=8 if method == "minibatch discrimination" else 0,
         spectral_norm=method == "spectral norm").to(device)
+    # share_fake=False: every method draws fresh noise for its G step, as
+    # Algorithm 1 does; the custom steps of feature matching, unrolling and
+    # WGAN-GP always do, so the table compares all methods on one protocol
     kwargs: dict = dict(loss_D=losses.d_loss,
-                        loss_G=losses.g_loss_nonsaturating, k=1)
+                        loss_G=losses.g_loss_nonsaturating, k=1,
+                        share_fake=False)
     betas, callbacks = (0.5, 0.999), []
     if method == "vanilla":
         kwargs["loss_G"] = losses.g_loss_minimax

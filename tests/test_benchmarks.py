@@ -9,10 +9,12 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / \
     "trainer_vs_canonical.py"
 
 
-def test_trainer_benchmark_runs_both_loops():
+def test_trainer_benchmark_runs_both_loops(tmp_path):
     env = {**os.environ, "TQDM_DISABLE": "1"}
+    report = tmp_path / "report.md"
     proc = subprocess.run([sys.executable, str(SCRIPT), "--steps", "3",
-                           "--width", "8", "--workers", "0"], env=env,
+                           "--width", "8", "--workers", "0",
+                           "--save", str(report)], env=env,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
@@ -26,3 +28,8 @@ def test_trainer_benchmark_runs_both_loops():
                        "one G forward per step", "bfloat16 autocast"):
         assert f"  {ingredient}" in out
     assert ("bfloat16 autocast: not measured" in out) != amp
+    # the saved report is the printed one, in a Markdown code block
+    saved = report.read_text()
+    assert saved.startswith("Output of `python benchmarks/"
+                            "trainer_vs_canonical.py --steps 3` on ")
+    assert out.strip() in saved and saved.rstrip().endswith("```")

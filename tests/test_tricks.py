@@ -256,6 +256,8 @@ def test_every_method_trains_a_few_steps(method):
     run = tricks.build_toy(method, data.ring8(), n_seeds=2, steps=3,
                            hidden=(8, 8), latent_dim=4, n_pairs=2)
     G = run["G"]
+    # one protocol for the whole table: fresh noise for every G step
+    assert run["kwargs"]["share_fake"] is False
     before = [p.detach().clone() for p in G.parameters()]
     hist = train.train(G, run["D"], run["sample_real"], batch_size=8,
                        progress=False, **run["kwargs"])
