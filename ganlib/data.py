@@ -137,6 +137,35 @@ def load_mnist(split: str = "train", source: str | None = None,
     return x.to(device or "cpu"), y.to(device or "cpu")
 
 
+# ------------------------------------------------------------ augmentation
+
+
+def random_shift(x: torch.Tensor, max_shift: int,
+                 background: float = -1.0) -> torch.Tensor:
+    """Shift each image (B, C, H, W) by its own random whole-pixel offset.
+
+    Offsets are drawn uniformly from -max_shift..max_shift in each
+    direction; pixels shifted in are ``background`` (-1 is black in the
+    book's [-1, 1] range). ``max_shift=0`` returns x itself.
+    """
+    if x.ndim != 4:
+        raise ValueError(f"random_shift expects images (B, C, H, W), got "
+                         f"shape {tuple(x.shape)}")
+    if max_shift < 0:
+        raise ValueError(f"max_shift must be >= 0, got {max_shift}")
+    if max_shift == 0:
+        return x
+    n, _, h, w = x.shape
+    s = max_shift
+    padded = torch.nn.functional.pad(x, (s, s, s, s), value=background)
+    dy, dx = torch.randint(0, 2 * s + 1, (2, n, 1), device=x.device)
+    rows = (dy + torch.arange(h, device=x.device))[:, :, None]  # (B, H, 1)
+    cols = (dx + torch.arange(w, device=x.device))[:, None, :]  # (B, 1, W)
+    batch = torch.arange(n, device=x.device)[:, None, None]
+    # advanced indexing puts the (B, H, W) index dims first: (B, H, W, C)
+    return padded.permute(0, 2, 3, 1)[batch, rows, cols].permute(0, 3, 1, 2)
+
+
 # ------------------------------------------------------------------ samplers
 
 

@@ -20,6 +20,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
+from ganlib.data import random_shift
+
 # ------------------------------------------------------------------- data
 
 
@@ -261,10 +263,16 @@ def _linear_decay(opt: torch.optim.Optimizer, steps: int, start: float
 def fit_gan(G: nn.Module, D: Classifier, x_lab: torch.Tensor,
             y_lab: torch.Tensor, x_unl: torch.Tensor, *, steps: int,
             batch_size: int = 100, lr: float = 3e-3, decay_start: float = 0.5,
-            w_unl: float = 1.0, x_test: torch.Tensor | None = None,
+            w_unl: float = 1.0, max_shift: int = 0,
+            x_test: torch.Tensor | None = None,
             y_test: torch.Tensor | None = None, eval_every: int = 0
             ) -> SemiSupHistory:
-    """Train D (K+1 classes) and G (feature matching) for ``steps`` steps."""
+    """Train D (K+1 classes) and G (feature matching) for ``steps`` steps.
+
+    ``max_shift > 0`` shifts every real image, labelled and unlabelled, by
+    a random offset of up to that many pixels each time it is drawn
+    (:func:`ganlib.data.random_shift`); generated images are left alone.
+    """
     device = x_lab.device
     G.to(device).train()
     D.to(device).train()
@@ -277,11 +285,13 @@ def fit_gan(G: nn.Module, D: Classifier, x_lab: torch.Tensor,
         i_lab = torch.randint(len(x_lab), (n_lab,), device=device)
         i_unl = torch.randint(len(x_unl), (batch_size,), device=device)
         z = torch.rand(batch_size, G.latent_dim, device=device)
-        l_D = update_D(G, D, opt_D, x_lab[i_lab], y_lab[i_lab],
-                       x_unl[i_unl], z, w_unl)
+        l_D = update_D(G, D, opt_D, random_shift(x_lab[i_lab], max_shift),
+                       y_lab[i_lab], random_shift(x_unl[i_unl], max_shift),
+                       z, w_unl)
         i_unl = torch.randint(len(x_unl), (batch_size,), device=device)
         z = torch.rand(batch_size, G.latent_dim, device=device)
-        l_G = update_G(G, D, opt_G, x_unl[i_unl], z)
+        l_G = update_G(G, D, opt_G, random_shift(x_unl[i_unl], max_shift),
+                       z)
         for s in scheds:
             s.step()
         hist.step.append(step)
@@ -296,8 +306,10 @@ def fit_gan(G: nn.Module, D: Classifier, x_lab: torch.Tensor,
 
 def fit_supervised(D: nn.Module, x_lab: torch.Tensor, y_lab: torch.Tensor,
                    *, steps: int, batch_size: int = 100, lr: float = 3e-3,
-                   decay_start: float = 0.5) -> list[float]:
-    """The baseline: the same network trained on the labelled set alone."""
+                   decay_start: float = 0.5, max_shift: int = 0
+                   ) -> list[float]:
+    """The baseline: the same network trained on the labelled set alone
+    (``max_shift`` as in :func:`fit_gan`)."""
     D.to(x_lab.device).train()
     opt = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
     sched = _linear_decay(opt, steps, decay_start)
@@ -305,7 +317,8 @@ def fit_supervised(D: nn.Module, x_lab: torch.Tensor, y_lab: torch.Tensor,
     losses = []
     for _ in range(steps):
         i = torch.randint(len(x_lab), (n_lab,), device=x_lab.device)
-        loss = F.cross_entropy(D(x_lab[i]), y_lab[i])
+        loss = F.cross_entropy(D(random_shift(x_lab[i], max_shift)),
+                               y_lab[i])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

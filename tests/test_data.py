@@ -102,3 +102,34 @@ def test_mixture_weights_and_bad_parameters():
         data.mixture_1d([0.0, 1.0], [1.0, 1.0], [0.5, 0.6])
     with pytest.raises(ValueError, match="1-D"):
         data.ring8().pdf(torch.zeros(3))
+
+
+def test_random_shift_moves_each_image_by_its_own_offset():
+    torch.manual_seed(0)
+    x = torch.rand(64, 2, 9, 7) * 2 - 1
+    out = data.random_shift(x, 2)
+    assert out.shape == x.shape
+    offsets = set()
+    for img, src in zip(out, x):
+        # exactly one offset (dy, dx) in -2..2 explains the output: the
+        # source pixels moved by it, background (-1) shifted in
+        hits = []
+        for dy in range(-2, 3):
+            for dx in range(-2, 3):
+                want = torch.full_like(src, -1.0)
+                want[:, max(0, dy):9 + min(0, dy), max(0, dx):7 + min(0, dx)] \
+                    = src[:, max(0, -dy):9 - max(0, dy),
+                          max(0, -dx):7 - max(0, dx)]
+                if torch.equal(img, want):
+                    hits.append((dy, dx))
+        assert len(hits) == 1
+        offsets.add(hits[0])
+    assert len(offsets) > 10  # offsets differ from image to image
+    assert data.random_shift(x, 0) is x
+
+
+def test_random_shift_rejects_bad_input():
+    with pytest.raises(ValueError, match="B, C, H, W"):
+        data.random_shift(torch.zeros(3, 28, 28), 2)
+    with pytest.raises(ValueError, match="max_shift"):
+        data.random_shift(torch.zeros(3, 1, 28, 28), -1)

@@ -108,3 +108,34 @@ def test_init_from_data_standardises_every_layer():
     assert torch.allclose(logits.mean(0), torch.zeros(10), atol=1e-4)
     assert torch.allclose(logits.std(0), torch.ones(10), atol=1e-3)
     assert D.training is False  # restored to the mode it had (eval)
+
+
+@pytest.mark.parametrize("max_shift", [0, 2])
+def test_max_shift_feeds_shifted_real_images(max_shift):
+    torch.manual_seed(0)
+    x = torch.rand(10, 1, 28, 28) * 2 - 1
+    y = torch.arange(10)
+    seen = []
+
+    class Recording(semisup.Classifier):
+        def forward(self, x):
+            seen.append(x.detach().clone())
+            return super().forward(x)
+
+    semisup.fit_supervised(Recording(hidden=(16,)), x, y, steps=2,
+                           max_shift=max_shift)
+    inputs = torch.cat(seen)
+    originals = [(row == x).flatten(1).all(1).any().item() for row in inputs]
+    if max_shift == 0:
+        assert all(originals)
+    else:  # most rows moved (1 in 25 draws the offset (0, 0))
+        assert sum(originals) < len(inputs) / 2
+    # the GAN sees shifted labelled and unlabelled images the same way
+    seen.clear()
+    G = semisup.Generator(latent_dim=4, hidden=(8,))
+    semisup.fit_gan(G, Recording(hidden=(16,)), x, y, x, steps=1,
+                    batch_size=10, max_shift=max_shift)
+    real = seen[0][:20]  # labelled, then unlabelled rows of the D step
+    moved = sum(not (row == x).flatten(1).all(1).any().item()
+                for row in real)
+    assert (moved > 10) == (max_shift > 0)
