@@ -167,8 +167,8 @@ def main() -> None:
         return (models.DCGANGenerator(args.latent_dim, args.width),
                 models.DCGANDiscriminator(args.width))
 
-    # the trainer with its ingredients added one at a time; the defaults
-    # are the third row
+    # the trainer with its ingredients added one at a time; the third
+    # variant, "ganlib.train", is the trainer's defaults
     variants = [
         ("plain ganlib loop", "the loop itself (data on the device, no "
          "workers, no per-step syncs)", dict(share_fake=False, fused=False)),
