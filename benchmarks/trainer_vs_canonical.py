@@ -209,7 +209,7 @@ def main() -> None:
     fd_untrained = fd(pair()[0])
     rows = [(name, args.steps / t, fd(G)) for name, G, t in runs]
     say(f"\nDCGAN width {args.width}, batch {args.batch_size}, "
-          f"{args.steps} steps each, Adam(2e-4, 0.5):")
+        f"{args.steps} steps each, Adam(2e-4, 0.5):")
     say(f"{'loop':<24}{'steps/s':>10}{'FD to test digits':>20}")
     for name, speed, dist in rows:
         say(f"{name:<24}{speed:>10.2f}{dist:>20.1f}")
@@ -218,18 +218,18 @@ def main() -> None:
     for name in ("ganlib.train", "ganlib.train, amp=True"):
         if name in speed:
             say(f"\nspeed-up of {name} over the canonical loop: "
-                  f"{speed[name] / speed['canonical loop']:.2f}x "
-                  f"(target: at least {target})")
+                f"{speed[name] / speed['canonical loop']:.2f}x "
+                f"(target: at least {target})")
     say("\nwhat each ingredient contributes (ratio to the row above):")
     for (_, before, _), (name, after, _), (_, what, _) in zip(
             rows, rows[1:], variants):
         say(f"  {what}: {after / before:.2f}x")
     if "ganlib.train, amp=True" not in speed:
         say("  bfloat16 autocast: " + ("on by default here" if
-              train._use_amp(dev) else "not measured, no native bfloat16 "
-              "on this device"))
+            train._use_amp(dev) else "not measured, no native bfloat16 "
+            "on this device"))
     say(f"untrained generator: FD {fd_untrained:.1f}; a working generator "
-          "is far below that")
+        "is far below that")
     for name, _, dist in rows:
         ok = dist < 0.5 * fd_untrained
         say(f"{name}: generator works: {'yes' if ok else 'no'}")
