@@ -87,25 +87,31 @@ class DCGANGenerator(nn.Module):
 
     Project and reshape, then fractionally-strided convolutions; batch norm
     and ReLU everywhere but the tanh output; no pooling, no dense hidden
-    layers beyond the projection.
+    layers beyond the projection. ``extra_layers=True`` adds a 3x3
+    convolution (batch norm, ReLU) at 7x7 and at 14x14, which keeps every
+    size and gives G room to shape strokes before each upsampling.
     """
 
     def __init__(self, latent_dim: int = 64, width: int = 64,
-                 n_classes: int = 0, out_channels: int = 1) -> None:
+                 n_classes: int = 0, out_channels: int = 1,
+                 extra_layers: bool = False) -> None:
         super().__init__()
         self.latent_dim, self.n_classes = latent_dim, n_classes
         self.embed = nn.Embedding(n_classes, 16) if n_classes else None
         n_in = latent_dim + (16 if n_classes else 0)
+        extra = _same_size_block if extra_layers else (lambda c, act: [])
         self.project = nn.Sequential(
             nn.Linear(n_in, 2 * width * 7 * 7, bias=False),
             nn.Unflatten(1, (2 * width, 7, 7)),  # (B, 2w, 7, 7)
             nn.BatchNorm2d(2 * width),
             nn.ReLU(True),
+            *extra(2 * width, nn.ReLU),
         )
         self.up = nn.Sequential(
             nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False),
             nn.BatchNorm2d(width),
             nn.ReLU(True),  # (B, w, 14, 14)
+            *extra(width, nn.ReLU),
             nn.ConvTranspose2d(width, out_channels, 4, 2, 1),
             nn.Tanh(),  # (B, C, 28, 28) in [-1, 1]
         )
@@ -126,11 +132,14 @@ class DCGANDiscriminator(nn.Module):
     ``pack = m > 1`` (PacGAN, Lin et al. 2018) it judges m images at once,
     stacked as channels: a batch of B images gives B / m logits, so a
     generator that repeats itself is easier to catch.
+    ``extra_layers=True`` adds a 3x3 convolution (batch norm, LeakyReLU)
+    at 7x7 before the read-out, so D compares whole strokes before it
+    decides.
     """
 
     def __init__(self, width: int = 64, n_classes: int = 0,
                  in_channels: int = 1, dropout: float = 0.0,
-                 pack: int = 1) -> None:
+                 pack: int = 1, extra_layers: bool = False) -> None:
         super().__init__()
         if pack < 1:
             raise ValueError(f"pack must be >= 1, got {pack}")
@@ -143,6 +152,8 @@ class DCGANDiscriminator(nn.Module):
         c_in = in_channels * pack + (1 if n_classes else 0)
         self.features = nn.Sequential(
             *dcgan_conv_trunk(c_in, width),  # (B, 2w, 7, 7)
+            *(_same_size_block(2 * width, lambda: nn.LeakyReLU(0.2))
+              if extra_layers else []),
             nn.Flatten(),
             nn.Dropout(dropout),
         )
@@ -163,6 +174,12 @@ class DCGANDiscriminator(nn.Module):
         if self.embed is not None:
             x = torch.cat([x, self.embed(y).view(-1, 1, 28, 28)], dim=1)
         return self.head(self.features(x)).squeeze(1)  # (B / m,) logits
+
+
+def _same_size_block(channels: int, act) -> list[nn.Module]:
+    """3x3 convolution, batch norm, activation: same channels, same size."""
+    return [nn.Conv2d(channels, channels, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(channels), act()]
 
 
 def dcgan_conv_trunk(c_in: int, width: int) -> list[nn.Module]:

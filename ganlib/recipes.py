@@ -27,6 +27,7 @@ class GANRecipe:
     n_classes: int = 0       # 10 for a conditional GAN
     dropout: float = 0.0     # dropout before D's read-out layer
     pack: int = 1            # images D judges together (PacGAN)
+    extra_layers: bool = False  # a 3x3 conv at 7x7 (G, D) and 14x14 (G)
     batch_size: int = 64
     steps: int = 8000        # generator steps (k = 1 D step each)
     lr_G: float = 2e-4
@@ -39,10 +40,12 @@ class GANRecipe:
     def build(self, device: torch.device | None = None):
         """Fresh G, D, their Adam optimisers and the EMA callback."""
         G = models.DCGANGenerator(self.latent_dim, self.width,
-                                  n_classes=self.n_classes).to(device)
+                                  n_classes=self.n_classes,
+                                  extra_layers=self.extra_layers).to(device)
         D = models.DCGANDiscriminator(self.width, n_classes=self.n_classes,
-                                      dropout=self.dropout,
-                                      pack=self.pack).to(device)
+                                      dropout=self.dropout, pack=self.pack,
+                                      extra_layers=self.extra_layers
+                                      ).to(device)
         opt_G = torch.optim.Adam(G.parameters(), self.lr_G, betas=self.betas)
         opt_D = torch.optim.Adam(D.parameters(), self.lr_D, betas=self.betas)
         return G, D, opt_G, opt_D, train.EMA(G, self.ema_decay)
@@ -59,16 +62,20 @@ def dcgan_recipe() -> GANRecipe:
     after 3,500 steps in our trials). D judges pairs of images (PacGAN,
     ``pack=2``): in our 8,000-step trials this raised the rarest class
     from about 3% to 5% of samples (digits 1, 2 and 4 were
-    under-produced) and made each step cheaper, at a small cost in the
-    share of confident samples, which more steps win back. The G step
-    draws fresh noise (``share_fake=False``, see :func:`ganlib.train.train`):
-    reusing the D step's fake batch was about 1.2x faster per step but
-    left the rarest digit a little rarer in our trials (4.1% against 4.6%
-    of samples, three seeds of 5,000 steps).
+    under-produced). Both networks get a 3x3 convolution at 7x7, and G
+    one at 14x14 (``extra_layers``): in our 10,000-step trials the share
+    of samples the classifier recognises with confidence 0.9 rose from
+    about 71% to 82-84% (three seeds), every class holding 6-13%, for
+    about 1.6x the cost of a step. The G step reuses the D step's fake batch
+    (``share_fake``, the trainer's default, about 1.2x faster per step):
+    it leaves the rarest digit a little rarer (without the extra layers
+    4.1% against 4.6% of samples, three seeds of 5,000 steps; with them
+    6.5% against 7.9%, one seed of 10,000), but with the extra layers
+    well inside the 5-15% band.
     """
-    return GANRecipe(pack=2, steps=budgets.pick(full=10000, quick=40),
-                     ema_decay=budgets.pick(full=0.995, quick=0.9),
-                     share_fake=False)
+    return GANRecipe(pack=2, extra_layers=True,
+                     steps=budgets.pick(full=10000, quick=40),
+                     ema_decay=budgets.pick(full=0.995, quick=0.9))
 
 
 def cgan_recipe() -> GANRecipe:
@@ -112,6 +119,7 @@ def load_generator(name: str, recipe: GANRecipe,
     if state.get("recipe") != dataclasses.asdict(recipe):
         return None
     G = models.DCGANGenerator(recipe.latent_dim, recipe.width,
-                              n_classes=recipe.n_classes)
+                              n_classes=recipe.n_classes,
+                              extra_layers=recipe.extra_layers)
     G.load_state_dict(state["G"])
     return G.to(device).eval(), state["results"]

@@ -239,8 +239,10 @@ def train(G: nn.Module, D: nn.Module, sample_real: Callable, *,
     same z. ``share_fake=False`` draws fresh noise for the G step, as
     Algorithm 1 does. Custom step functions always get their own z. In
     the book's DCGAN trials the shared batch trained about 1.2x faster per
-    step but left the rarest digit a little rarer, so the chapters that
-    measure class or mode coverage (6 and 8) pass ``share_fake=False``.
+    step; with the plain DCGAN it left the rarest digit a little rarer,
+    with chapter 6's recipe (extra layers) it did not. Chapter 8's toy
+    benchmarks pass ``share_fake=False`` so that every method, custom
+    steps included, draws fresh noise for its G step.
     """
     if steps < 0 or batch_size < 1 or k < 1:
         raise ValueError(f"need steps >= 0, batch_size >= 1 and k >= 1, got "

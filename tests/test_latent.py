@@ -121,8 +121,11 @@ def test_recipes_build_train_save_and_load(tmp_path, monkeypatch):
     monkeypatch.setenv("GANLIB_CACHE", str(tmp_path))
     r = recipes.dcgan_recipe()
     assert r.steps < 100 and r.n_classes == 0  # quick mode in tests
-    assert r.share_fake is False  # chapters 6 and 8 measure coverage
-    small = recipes.GANRecipe(width=4, latent_dim=8, steps=2, batch_size=4)
+    G, D = r.build()[:2]  # the recipe's extra layers reach both networks
+    assert sum(type(m) is torch.nn.Conv2d for m in G.modules()) == 2
+    assert D.pack == 2 and D(G(torch.randn(4, r.latent_dim))).shape == (2,)
+    small = recipes.GANRecipe(width=4, latent_dim=8, steps=2, batch_size=4,
+                              extra_layers=True)
     G, D, opt_G, opt_D, ema = small.build()
     assert G.latent_dim == 8 and ema.decay == small.ema_decay
     assert recipes.load_generator("t", small) is None

@@ -85,3 +85,22 @@ def test_packed_discriminator_rejects_bad_settings():
         models.DCGANDiscriminator(width=8, pack=0)
     with pytest.raises(ValueError, match="unconditional"):
         models.DCGANDiscriminator(width=8, pack=2, n_classes=10)
+
+
+def test_extra_layers_keep_sizes_and_add_one_conv_per_stage():
+    plain_G, G = models.DCGANGenerator(8, 4), models.DCGANGenerator(
+        8, 4, extra_layers=True)
+    plain_D, D = models.DCGANDiscriminator(4, pack=2), \
+        models.DCGANDiscriminator(4, pack=2, extra_layers=True)
+    z = torch.randn(6, 8)
+    x = G(z)
+    assert x.shape == plain_G(z).shape == (6, 1, 28, 28)
+    assert D(x).shape == plain_D(x).shape == (3,)
+
+    def convs(m):
+        return [c for c in m.modules() if type(c) is torch.nn.Conv2d]
+    # G: 3x3 convs at 7x7 (2w channels) and 14x14 (w); D: one at 7x7 (2w)
+    assert [c.in_channels for c in convs(G)] == [8, 4]
+    assert all(c.kernel_size == (3, 3) for c in convs(G))
+    assert len(convs(D)) == len(convs(plain_D)) + 1
+    assert convs(D)[-1].kernel_size == (3, 3)
