@@ -628,8 +628,12 @@ def drs_accept_prob(logits: torch.Tensor, max_logit: float | torch.Tensor,
     d = (logits - max_logit).clamp(max=0.0)
     if gamma is None:
         return torch.exp(d)
-    F_x = d - torch.log1p(-torch.exp(d - eps))
-    return torch.sigmoid(F_x - gamma)
+    return torch.sigmoid(_drs_logit(d, eps) - gamma)
+
+
+def _drs_logit(d: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """F = d - log(1 - e^(d - eps)): the logit of the acceptance e^d."""
+    return d - torch.log1p(-torch.exp(d - eps))
 
 
 @torch.no_grad()
@@ -658,9 +662,7 @@ def rejection_sample(generate: Callable[[int], torch.Tensor],
     ell = logit(generate(burn_in)).float()
     M, gamma = ell.max(), None
     if quantile is not None:
-        d = ell - M
-        gamma = torch.quantile(d - torch.log1p(-torch.exp(d - 1e-6)),
-                               quantile)
+        gamma = torch.quantile(_drs_logit(ell - M), quantile)
     kept, n_kept, draws = [], 0, 0
     while n_kept < n:
         if draws >= max_draws:
