@@ -239,8 +239,9 @@ def train(G: nn.Module, D: nn.Module, sample_real: Callable, *,
     same z. ``share_fake=False`` draws fresh noise for the G step, as
     Algorithm 1 does. Custom step functions always get their own z. In
     the book's DCGAN trials the shared batch trained about 1.2x faster per
-    step; with the plain DCGAN it left the rarest digit a little rarer,
-    with chapter 6's recipe (extra layers) it did not. Chapter 8's toy
+    step and left the rarest digit a little rarer: too close to chapter
+    6's 5% line with the plain DCGAN, well inside it with chapter 6's
+    recipe (extra layers), which uses it. Chapter 8's toy
     benchmarks pass ``share_fake=False`` so that every method, custom
     steps included, draws fresh noise for its G step.
     """
