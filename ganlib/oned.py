@@ -149,7 +149,8 @@ class Recorder(train.Callback):
         self.sigma: list[float] = []
 
     @torch.no_grad()
-    def __call__(self, step, G, D, history) -> None:
+    def __call__(self, it, step, history) -> None:
+        G, D = step.G, step.D
         device = next(G.parameters()).device
         modes = G.training, D.training
         G.eval()
@@ -159,7 +160,7 @@ class Recorder(train.Callback):
         G.train(modes[0])
         D.train(modes[1])
         mu, sigma = mu_sigma(x)
-        self.steps.append(step)
+        self.steps.append(it)
         self.samples.append(x)
         self.d_values.append(d)
         self.mu.append(mu)

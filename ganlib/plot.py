@@ -58,13 +58,13 @@ def plot_history(history: History, smooth: int = 25,
         return torch.nn.functional.avg_pool1d(t[None, None], w, 1)[0, 0]
 
     steps = history.step[max(1, min(smooth, len(history.step))) - 1:]
-    axes[0].plot(steps, ma(history.loss_D), label="loss_D")
-    axes[0].plot(steps, ma(history.loss_G), label="loss_G")
+    axes[0].plot(steps, ma(history["loss_D"]), label="loss_D")
+    axes[0].plot(steps, ma(history["loss_G"]), label="loss_G")
     axes[0].set_xlabel("generator step")
     axes[0].set_title("losses")
     axes[0].legend()
-    axes[1].plot(steps, ma(history.D_real), label="D(x_real)")
-    axes[1].plot(steps, ma(history.D_fake), label="D(G(z))")
+    axes[1].plot(steps, ma(history["D_real"]), label="D(x_real)")
+    axes[1].plot(steps, ma(history["D_fake"]), label="D(G(z))")
     axes[1].axhline(0.5, color="gray", lw=0.8, ls="--")
     axes[1].set_ylim(0, 1)
     axes[1].set_xlabel("generator step")

@@ -1,16 +1,25 @@
-"""Algorithm 1 of Goodfellow et al. (2014): k steps of D, then one step of G.
+"""One training loop for every model of the book.
 
-``update_D`` and ``update_G`` are the two halves of a GAN step; ``train``
-is the loop around them. Device, progress bar, snapshots, checkpoints and
-NaN checks hook in through explicit arguments and callbacks.
+A model's update is a *step*: a small object that owns its networks and
+optimisers and, called with no argument, draws its batch, updates every
+network once and returns its logs (a dict of scalar tensors). :func:`fit`
+is the loop around any step: progress bar, NaN stop, checkpoints that
+resume bit for bit, and callbacks. :class:`GANStep` is Algorithm 1 of
+Goodfellow et al. (2014), k steps of D then one step of G, built from the
+two halves :func:`update_D` and :func:`update_G`; :func:`train` trains a
+GAN through it. The other models' steps live with their models
+(``autoencoders.AutoencoderStep``, ``bigan.BiGANStep``, ...).
 """
 
 from __future__ import annotations
 
 import copy
+import functools
+import inspect
 import math
 import os
-from dataclasses import asdict, dataclass, field
+import signal
+import threading
 from typing import Callable, Sequence
 
 import torch
@@ -22,35 +31,129 @@ from ganlib import budgets, losses
 from ganlib.device import get_device, is_distributed, rank
 
 
-@dataclass
 class History:
-    """What a run records at every step."""
+    """The logs of a run: one list of values per name, and the steps.
 
-    step: list[int] = field(default_factory=list)
-    loss_D: list[float] = field(default_factory=list)
-    loss_G: list[float] = field(default_factory=list)
-    D_real: list[float] = field(default_factory=list)  # mean D(x_real)
-    D_fake: list[float] = field(default_factory=list)  # mean D(G(z))
+    ``history["loss_D"]`` is the list of loss_D values, ``history.step``
+    the steps at which the loop logged them. Callbacks that measure now
+    and then (a test error every few hundred steps) add their values with
+    :meth:`add`; ``history.steps_of(name)`` says when each was taken.
+    """
 
-    def append(self, step: int, loss_D: float, loss_G: float,
-               D_real: float, D_fake: float) -> None:
-        for name, value in zip(self._fields(), (step, loss_D, loss_G,
-                                               D_real, D_fake)):
-            getattr(self, name).append(value)
+    def __init__(self) -> None:
+        self.step: list[int] = []
+        self._values: dict[str, list[float]] = {}
+        self._steps: dict[str, list[int]] = {}
 
-    @staticmethod
-    def _fields() -> tuple[str, ...]:
-        return ("step", "loss_D", "loss_G", "D_real", "D_fake")
+    def append(self, step: int, logs: dict[str, float]) -> None:
+        """Record the loop's logs of one step."""
+        self.step.append(step)
+        for name, value in logs.items():
+            self.add(step, name, value)
+
+    def add(self, step: int, name: str, value: float) -> None:
+        """Record one value of ``name`` taken at ``step``."""
+        self._values.setdefault(name, []).append(value)
+        self._steps.setdefault(name, []).append(step)
+
+    def __getitem__(self, name: str) -> list[float]:
+        if name not in self._values:
+            raise KeyError(f"the history has no {name!r}; it has "
+                           f"{sorted(self._values) or 'nothing yet'}")
+        return self._values[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._values
+
+    def keys(self) -> list[str]:
+        return list(self._values)
+
+    def steps_of(self, name: str) -> list[int]:
+        """The steps at which the values of ``name`` were taken."""
+        self[name]  # a clear error for an unknown name
+        return self._steps[name]
 
     def last(self, n: int = 50) -> dict[str, float]:
-        """Means over the last n recorded steps."""
+        """Means of every logged value over its last n records."""
         if not self.step:
             raise ValueError("the history is empty: nothing was trained yet")
-        return {name: sum(getattr(self, name)[-n:]) / len(self.step[-n:])
-                for name in self._fields()[1:]}
+        return {name: sum(v[-n:]) / len(v[-n:])
+                for name, v in self._values.items()}
+
+    def state_dict(self) -> dict:
+        return {"step": list(self.step), "values": dict(self._values),
+                "steps": dict(self._steps)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.step = list(state["step"])
+        self._values = {k: list(v) for k, v in state["values"].items()}
+        self._steps = {k: list(v) for k, v in state["steps"].items()}
 
 
-# ------------------------------------------------------------ the GAN step
+# ------------------------------------------------------------- the step
+
+
+# how an optimiser computes, not what: free to differ on resume
+_IMPLEMENTATION = {"foreach", "fused", "capturable", "differentiable"}
+
+
+class Step:
+    """What :func:`fit` trains: networks, optimisers and one update.
+
+    Subclasses set ``networks`` and ``optimizers`` (dicts by name; also
+    ``schedulers`` if any) and implement ``__call__() -> logs``. A
+    checkpoint holds the state of all three; :meth:`settings` says what
+    must not change between a run and its resumption.
+    """
+
+    networks: dict[str, nn.Module]
+    optimizers: dict[str, torch.optim.Optimizer]
+    schedulers: dict = {}
+    batch_size: int
+
+    def __call__(self) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    @property
+    def device(self) -> torch.device:
+        net = next(iter(self.networks.values()))
+        return next(net.parameters()).device
+
+    def parts(self) -> dict:
+        """Everything whose state a checkpoint keeps, by name."""
+        return {**self.networks, **{f"opt_{n}": o for n, o in
+                                    self.optimizers.items()},
+                **{f"sched_{n}": s for n, s in self.schedulers.items()}}
+
+    def settings(self) -> dict:
+        """The run's settings; a checkpoint saved under others won't load."""
+        opts = {name: {"type": type(opt).__name__,
+                       **{k: v for k, v in opt.defaults.items()
+                          if k not in _IMPLEMENTATION}}
+                for name, opt in self.optimizers.items()}
+        return {"step": type(self).__name__, "batch_size": self.batch_size,
+                "optimizers": opts}
+
+
+def describe(fn) -> str:
+    """A short, stable name for a loss or step function, for settings."""
+    if isinstance(fn, functools.partial):
+        args = [repr(a) for a in fn.args]
+        args += [f"{k}={v!r}" for k, v in sorted(fn.keywords.items())]
+        return f"{describe(fn.func)}({', '.join(args)})"
+    name = getattr(fn, "__qualname__", None)  # a function or a class
+    if name is not None:
+        return f"{getattr(fn, '__module__', '')}.{name}"
+    simple = {k: v for k, v in sorted(getattr(fn, "__dict__", {}).items())
+              if isinstance(v, (int, float, str, bool))}
+    return f"{type(fn).__name__}{simple}"
+
+
+def _split_batch(batch) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+    """A real batch is x or (x, *cond); cond (e.g. labels) feeds G and D."""
+    if isinstance(batch, (tuple, list)):
+        return batch[0], tuple(batch[1:])
+    return batch, ()
 
 
 def update_D(G: nn.Module, D: nn.Module, opt_D: torch.optim.Optimizer,
@@ -85,27 +188,126 @@ def update_G(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer,
     step), as the PyTorch DCGAN tutorial does.
     """
     D.requires_grad_(False)  # gradients flow through D to G, not into D
-    if x_fake is None:
-        x_fake = G(z, *cond)
-    loss = loss_G(D(x_fake, *cond))
-    opt_G.zero_grad(set_to_none=True)
-    loss.backward()
-    opt_G.step()
-    D.requires_grad_(True)
+    try:
+        if x_fake is None:
+            x_fake = G(z, *cond)
+        loss = loss_G(D(x_fake, *cond))
+        opt_G.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_G.step()
+    finally:  # an interrupt or an error must not leave D frozen
+        D.requires_grad_(True)
     return loss.detach()
 
 
-# -------------------------------------------------------------- callbacks
+def _takes_x_fake(half: Callable) -> bool:
+    return "x_fake" in inspect.signature(half).parameters
+
+
+class GANStep(Step):
+    """Algorithm 1: k steps of D, then one step of G.
+
+    ``share_fake=True`` lets the G step reuse the fake batch of the last D
+    step, graph and all (the ``x_fake`` argument of both halves): one G
+    forward per step instead of two, the same update as Algorithm 1
+    except that both halves see the same z. ``share_fake=False`` draws
+    fresh noise for the G step, as Algorithm 1 does. ``update_D`` and
+    ``update_G`` may be replaced by trick steps of the same signature
+    (``ganlib.tricks``); to share the fake batch they must take
+    ``x_fake``.
+    """
+
+    def __init__(self, G: nn.Module, D: nn.Module, sample_real: Callable, *,
+                 opt_G: torch.optim.Optimizer, opt_D: torch.optim.Optimizer,
+                 batch_size: int = 64, k: int = 1,
+                 loss_D: Callable = losses.d_loss,
+                 loss_G: Callable = losses.g_loss_nonsaturating,
+                 sample_z: Callable | None = None,
+                 update_D: Callable = update_D, update_G: Callable = update_G,
+                 share_fake: bool = True) -> None:
+        if batch_size < 1 or k < 1:
+            raise ValueError(f"need batch_size >= 1 and k >= 1, got "
+                             f"batch_size={batch_size}, k={k}")
+        if share_fake:
+            for name, half in (("update_D", update_D),
+                               ("update_G", update_G)):
+                if not _takes_x_fake(half):
+                    raise ValueError(
+                        f"{name}={describe(half)} takes no x_fake argument, "
+                        "so it cannot share the fake batch: pass "
+                        "share_fake=False")
+        if sample_z is None:
+            latent_dim = getattr(G, "latent_dim", None)
+            if latent_dim is None:
+                raise ValueError("G has no `latent_dim` attribute: pass "
+                                 "sample_z=lambda n: ... to draw its noise")
+            device = next(G.parameters()).device
+            sample_z = functools.partial(_randn, latent_dim, device)
+        self.G, self.D, self.sample_real = G, D, sample_real
+        self.opt_G, self.opt_D = opt_G, opt_D
+        self.batch_size, self.k = batch_size, k
+        self.loss_D, self.loss_G, self.sample_z = loss_D, loss_G, sample_z
+        self.update_D, self.update_G = update_D, update_G
+        self.share_fake = share_fake
+        self.networks = {"G": G, "D": D}
+        self.optimizers = {"G": opt_G, "D": opt_D}
+        # under torchrun G's gradients are averaged in the G step, D's in
+        # the D step; the other network is only read there and stays bare
+        self._G, self._D = G, D
+        if is_distributed():
+            from torch.nn.parallel import DistributedDataParallel as DDP
+            dev = next(G.parameters()).device
+            ids = [dev.index or 0] if dev.type == "cuda" else None
+            self._G, self._D = DDP(G, device_ids=ids), DDP(D, device_ids=ids)
+
+    def __call__(self) -> dict[str, torch.Tensor]:
+        shared = {}
+        for i in range(self.k):  # (1) k discriminator steps
+            x_real, cond = _split_batch(self.sample_real(self.batch_size))
+            z = self.sample_z(self.batch_size)
+            if self.share_fake and i == self.k - 1:
+                # the last D step and the G step share one G(z), graph kept
+                shared = {"x_fake": self._G(z, *cond)}
+            loss_D, D_real, D_fake = self.update_D(
+                self.G, self._D, self.opt_D, self.loss_D, x_real, z, cond,
+                **shared)
+        # (2) one generator step, on the labels of the last real batch
+        if not self.share_fake:
+            z = self.sample_z(self.batch_size)  # fresh, as in Algorithm 1
+        loss_G = self.update_G(self._G, self.D, self.opt_G, self.loss_G, z,
+                               cond, **shared)
+        return {"loss_D": loss_D, "loss_G": loss_G, "D_real": D_real,
+                "D_fake": D_fake}
+
+    def settings(self) -> dict:
+        return {**super().settings(), "k": self.k,
+                "share_fake": self.share_fake,
+                **{name: describe(getattr(self, name)) for name in
+                   ("loss_D", "loss_G", "update_D", "update_G")}}
+
+
+def _randn(latent_dim: int, device: torch.device, n: int) -> torch.Tensor:
+    return torch.randn(n, latent_dim, device=device)
+
+
+# ------------------------------------------------------------- callbacks
 
 
 class Callback:
-    """Called as ``cb(step, G, D, history)`` after every ``every`` steps."""
+    """Called as ``cb(step_number, step, history)`` every ``every`` steps.
+
+    ``step`` is the model's step object: a GAN callback reads ``step.G``
+    and ``step.D``.
+    """
 
     every: int = 1
 
-    def __call__(self, step: int, G: nn.Module, D: nn.Module,
-                 history: History) -> None:
+    def __call__(self, it: int, step: Step, history: History) -> None:
         raise NotImplementedError
+
+    def due(self, it: int, steps: int) -> bool:
+        """Whether to run after step ``it`` of ``steps``."""
+        return it % self.every == 0
 
     def state_dict(self) -> dict:
         """What a checkpoint keeps of this callback."""
@@ -125,12 +327,13 @@ class Snapshots(Callback):
         self.frames: list[torch.Tensor] = []
 
     @torch.no_grad()
-    def __call__(self, step, G, D, history) -> None:
+    def __call__(self, it, step, history) -> None:
+        G = step.G
         was_training = G.training
         G.eval()
         self.frames.append(G(self.z, *self.cond).cpu())
         G.train(was_training)
-        self.steps.append(step)
+        self.steps.append(it)
 
     def state_dict(self) -> dict:
         return {"steps": list(self.steps), "frames": list(self.frames)}
@@ -140,23 +343,25 @@ class Snapshots(Callback):
 
 
 class EMA(Callback):
-    """An exponential moving average of G's weights (``G_ema``).
+    """An exponential moving average of a network's weights (``G_ema``).
 
     Averaging the generator over its recent past smooths out the
     oscillation of adversarial training; samples are drawn from ``G_ema``.
+    Any network can be averaged: ``EMA(model)`` follows ``model``.
     """
 
     def __init__(self, G: nn.Module, decay: float = 0.999) -> None:
         if not 0.0 < decay < 1.0:
             raise ValueError(f"EMA decay must lie in (0, 1), got {decay}")
-        self.decay, self.every = decay, 1
+        self.decay, self.every, self.source = decay, 1, G
         self.G_ema = copy.deepcopy(G).eval().requires_grad_(False)
 
     @torch.no_grad()
-    def __call__(self, step, G, D, history) -> None:
-        for p_ema, p in zip(self.G_ema.parameters(), G.parameters()):
+    def __call__(self, it, step, history) -> None:
+        for p_ema, p in zip(self.G_ema.parameters(),
+                            self.source.parameters()):
             p_ema.lerp_(p, 1.0 - self.decay)
-        for b_ema, b in zip(self.G_ema.buffers(), G.buffers()):
+        for b_ema, b in zip(self.G_ema.buffers(), self.source.buffers()):
             b_ema.copy_(b)
 
     def state_dict(self) -> dict:
@@ -166,36 +371,188 @@ class EMA(Callback):
         self.G_ema.load_state_dict(state)
 
 
-# ------------------------------------------------------------------ train
+class Evaluate(Callback):
+    """Every ``every`` steps (and at the last), adds ``fn(step)`` to the
+    history as ``name``: a test error, a sample score."""
+
+    def __init__(self, fn: Callable[[Step], float], every: int,
+                 name: str) -> None:
+        self.fn, self.every, self.name = fn, every, name
+
+    def due(self, it: int, steps: int) -> bool:
+        return it % self.every == 0 or it == steps
+
+    def __call__(self, it, step, history) -> None:
+        history.add(it, self.name, self.fn(step))
 
 
-def _split_batch(batch) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
-    """A real batch is x or (x, *cond); cond (e.g. labels) feeds G and D."""
-    if isinstance(batch, (tuple, list)):
-        return batch[0], tuple(batch[1:])
-    return batch, ()
-
-
-def _flush(pending: list, history: History, first_step: int) -> None:
-    """Move buffered step records into the history; stop at NaN or inf."""
-    if not pending:
-        return
-    rows = torch.stack(pending).tolist()  # one device sync per flush
-    pending.clear()
-    for i, (l_D, l_G, d_real, d_fake) in enumerate(rows):
-        step = first_step + i + 1
-        if not (math.isfinite(l_D) and math.isfinite(l_G)):
-            raise FloatingPointError(
-                f"training diverged at step {step}: loss_D={l_D}, "
-                f"loss_G={l_G}; lower the learning rate, check the input "
-                "range, or resume from the last checkpoint"
-            )
-        history.append(step, l_D, l_G, d_real, d_fake)
+# -------------------------------------------------------------- the loop
 
 
 def _use_amp(device: torch.device) -> bool:
-    """Default for ``train(amp=None)``: bfloat16 on capable CUDA GPUs only."""
+    """Default for ``amp=None``: bfloat16 on capable CUDA GPUs only."""
     return device.type == "cuda" and torch.cuda.is_bf16_supported()
+
+
+def _flush(pending: list[dict], history: History, first_step: int
+           ) -> dict[str, float]:
+    """Move buffered step logs into the history; stop at NaN or inf.
+
+    Returns the last step's logs.
+    """
+    if not pending:
+        return {}
+    names = list(pending[0])
+    rows = torch.stack([torch.stack([logs[n].float() for n in names])
+                        for logs in pending]).tolist()  # one device sync
+    pending.clear()
+    for i, row in enumerate(rows):
+        step = first_step + i + 1
+        logs = dict(zip(names, row))
+        bad = [f"{n}={v}" for n, v in logs.items() if not math.isfinite(v)]
+        if bad:
+            raise FloatingPointError(
+                f"training diverged at step {step}: {', '.join(bad)}; "
+                "lower the learning rate, check the input range, or "
+                "resume from the last checkpoint")
+        history.append(step, logs)
+    return logs
+
+
+class _DeferInterrupt:
+    """Holds Ctrl-C until the current step is complete (main thread only).
+
+    A step interrupted half way (D updated, G not) cannot be saved as any
+    step; so the first Ctrl-C waits for the step to end, the loop then
+    saves and stops. A second Ctrl-C stops at once, saving nothing.
+    """
+
+    def __init__(self) -> None:
+        self.asked = False
+        self.active = threading.current_thread() is threading.main_thread()
+
+    def __enter__(self):
+        if self.active:
+            self.previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def _handler(self, signum, frame) -> None:
+        if self.asked:  # second Ctrl-C: the user will not wait
+            raise KeyboardInterrupt
+        self.asked = True
+
+    def __exit__(self, *exc) -> None:
+        if self.active:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+def _check_resume(state: dict, step: Step, callbacks, steps: int,
+                  path) -> None:
+    """Refuse to resume a run under other settings, with the fix."""
+    if "settings" not in state:
+        raise ValueError(f"checkpoint {path} was saved by an older ganlib "
+                         "that did not record its settings: delete it to "
+                         "start the run afresh")
+    saved, now = state["settings"], step.settings()
+    diffs = [f"{key}: saved {saved.get(key)!r}, now {now.get(key)!r}"
+             for key in sorted(set(saved) | set(now))
+             if saved.get(key) != now.get(key)]
+    names = [type(cb).__name__ for cb in callbacks]
+    if state["callbacks_names"] != names:
+        diffs.append(f"callbacks: saved {state['callbacks_names']}, "
+                     f"now {names}")
+    if diffs:
+        raise ValueError(
+            f"checkpoint {path} was saved by a run with other settings ("
+            + "; ".join(diffs) + "): pass the same settings to resume it, "
+            "or another checkpoint path (or delete this one) to start afresh")
+    if state["step"] > steps:
+        raise ValueError(
+            f"checkpoint {path} is at step {state['step']}, past the "
+            f"{steps} steps asked for: ask for at least {state['step']} "
+            "steps, or delete the checkpoint to start afresh")
+
+
+def fit(step: Step, steps: int, *, callbacks: Sequence[Callback] = (),
+        checkpoint: str | os.PathLike | None = None,
+        checkpoint_every: int = 500, log_every: int = 25,
+        progress: bool = True, desc: str = "train",
+        amp: bool | None = None) -> History:
+    """Call ``step()`` ``steps`` times; return the history of its logs.
+
+    With ``checkpoint`` set, the run saves there every
+    ``checkpoint_every`` steps, at the end and on Ctrl-C (after the step
+    under way is complete), and a later call with the same path resumes
+    where it stopped, with the same result as an uninterrupted run.
+    ``amp=True`` runs the step under bfloat16 autocast (weights, optimiser
+    state and losses stay float32); ``None`` turns it on for CUDA GPUs
+    that support bfloat16.
+    """
+    for name, value in (("steps", steps), ("log_every", log_every),
+                        ("checkpoint_every", checkpoint_every)):
+        if not isinstance(value, int) or value < (0 if name == "steps"
+                                                  else 1):
+            raise ValueError(f"{name} must be a whole number >= "
+                             f"{0 if name == 'steps' else 1}, got {value!r}")
+    for cb in callbacks:
+        if not isinstance(cb.every, int) or cb.every < 1:
+            raise ValueError(f"{type(cb).__name__}.every must be a whole "
+                             f"number >= 1, got {cb.every!r}")
+    device = step.device
+    amp = _use_amp(device) if amp is None else amp
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16,
+                              enabled=bool(amp))
+    for net in step.networks.values():
+        net.train()
+    main_process = rank() == 0
+
+    history, start = History(), 0
+    if checkpoint is not None and os.path.exists(checkpoint):
+        state = ckpt.load(checkpoint)
+        _check_resume(state, step, callbacks, steps, checkpoint)
+        for name, part in step.parts().items():
+            ckpt.load_module(part, state[name], name, checkpoint)
+        for cb, cb_state in zip(callbacks, state["callbacks"]):
+            cb.load_state_dict(cb_state)
+        history.load_state_dict(state["history"])
+        ckpt.set_rng_state(state["rng"])
+        start = state["step"]
+
+    def save(at: int) -> None:
+        if checkpoint is not None and main_process:
+            ckpt.save(checkpoint, {
+                "step": at, "history": history.state_dict(),
+                "rng": ckpt.rng_state(), "settings": step.settings(),
+                "callbacks": [cb.state_dict() for cb in callbacks],
+                "callbacks_names": [type(cb).__name__ for cb in callbacks],
+                **{name: part.state_dict()
+                   for name, part in step.parts().items()}})
+
+    pending: list[dict] = []
+    flushed, last = start, {}
+    bar = tqdm(total=steps, initial=start, desc=desc, unit="step",
+               disable=not (budgets.show_progress(progress) and main_process))
+    with _DeferInterrupt() as interrupt, bar:
+        for it in range(start + 1, steps + 1):
+            with autocast:
+                pending.append(step())
+            for cb in callbacks:
+                if cb.due(it, steps):
+                    cb(it, step, history)
+            save_now = it % checkpoint_every == 0 or interrupt.asked
+            if it % log_every == 0 or it == steps or save_now:
+                last = _flush(pending, history, flushed)
+                flushed = it
+                bar.set_postfix({n: f"{v:.3f}" for n, v in last.items()})
+            if save_now:
+                save(it)
+            bar.update(1)
+            if interrupt.asked:  # the step is complete and saved
+                raise KeyboardInterrupt(f"training stopped after step {it}"
+                                        + (f", saved to {checkpoint}"
+                                           if checkpoint else ""))
+    save(flushed)
+    return history
 
 
 def train(G: nn.Module, D: nn.Module, sample_real: Callable, *,
@@ -207,140 +564,33 @@ def train(G: nn.Module, D: nn.Module, sample_real: Callable, *,
           lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
           sample_z: Callable | None = None,
           step_D: Callable = update_D, step_G: Callable = update_G,
-          callbacks: Sequence[Callback] = (),
-          checkpoint: str | os.PathLike | None = None,
-          checkpoint_every: int = 500, log_every: int = 25,
-          progress: bool = True, device: torch.device | None = None,
-          amp: bool | None = None, share_fake: bool = True) -> History:
-    """Train G and D for ``steps`` generator steps, each after k D steps.
+          share_fake: bool = True, device: torch.device | str | None = None,
+          **loop) -> History:
+    """Train a GAN: :class:`GANStep` (Algorithm 1) through :func:`fit`.
 
     ``sample_real(n)`` returns a batch x (or ``(x, y)`` for a conditional
-    GAN) already on the device. With ``checkpoint`` set, the run saves
-    there every ``checkpoint_every`` steps and on interruption, and a later
-    call with the same path resumes where it stopped, with the same result
-    as an uninterrupted run.
+    GAN) already on the device. Without ``opt_G``/``opt_D`` both players
+    get Adam(lr, betas), fused into one kernel per step. ``step_D`` and
+    ``step_G`` replace the two halves; the other keyword arguments
+    (``callbacks``, ``checkpoint``, ``log_every``, ``amp``, ...) go to
+    :func:`fit`.
 
     Under ``torchrun`` (an initialised process group) the same call trains
     with DistributedDataParallel: gradients are averaged across processes,
     each process draws its own shard (see ``data.TensorSampler``), and only
     rank 0 shows progress and writes checkpoints.
-
-    ``amp=True`` runs the forward passes under bfloat16 autocast (weights,
-    optimiser state and losses stay float32; bfloat16 needs no gradient
-    scaler). The default, ``None``, turns it on for CUDA GPUs that support
-    bfloat16 and off on the CPU, so that a chapter gives the same numbers
-    on every CPU; on CPUs with native bfloat16 (AVX512-BF16 or AMX) pass
-    ``amp=True`` for speed (see ``benchmarks/``).
-
-    ``share_fake=True`` (with the default ``step_D`` and ``step_G``) lets
-    the G step reuse the fake batch of the last D step, graph and all (the
-    ``x_fake`` argument of both halves): one G forward per step instead of
-    two, the same update as Algorithm 1 except that both halves see the
-    same z. ``share_fake=False`` draws fresh noise for the G step, as
-    Algorithm 1 does. Custom step functions always get their own z. In
-    the book's DCGAN trials the shared batch trained about 1.2x faster per
-    step and left the rarest digit a little rarer: too close to chapter
-    6's 5% line with the plain DCGAN, well inside it with chapter 6's
-    recipe (extra layers), which uses it. Chapter 8's toy
-    benchmarks pass ``share_fake=False`` so that every method, custom
-    steps included, draws fresh noise for its G step.
     """
-    if steps < 0 or batch_size < 1 or k < 1:
-        raise ValueError(f"need steps >= 0, batch_size >= 1 and k >= 1, got "
-                         f"steps={steps}, batch_size={batch_size}, k={k}")
-    device = device or get_device()
-    amp = _use_amp(device) if amp is None else amp
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16,
-                              enabled=bool(amp))
-    G.to(device).train()
-    D.to(device).train()
+    device = torch.device(device) if device is not None else get_device()
+    G.to(device)
+    D.to(device)
     # one fused kernel per optimiser step (CUDA, and the CPU since torch 2.4)
     fused = device.type in ("cuda", "cpu")
     opt_G = opt_G or torch.optim.Adam(G.parameters(), lr=lr, betas=betas,
                                       fused=fused)
     opt_D = opt_D or torch.optim.Adam(D.parameters(), lr=lr, betas=betas,
                                       fused=fused)
-    latent_dim = getattr(G, "latent_dim", None)
-    if sample_z is None:
-        if latent_dim is None:
-            raise ValueError("G has no `latent_dim` attribute: pass "
-                             "sample_z=lambda n: ... to draw its noise")
-        sample_z = lambda n: torch.randn(n, latent_dim, device=device)  # noqa
-
-    share = share_fake and step_D is update_D and step_G is update_G
-    G_step, D_step = G, D  # what each half of the step trains
-    if is_distributed():
-        from torch.nn.parallel import DistributedDataParallel as DDP
-        ids = [device.index or 0] if device.type == "cuda" else None
-        # G's gradients are synchronised in the G step, D's in the D step;
-        # the other network is only read there and stays unwrapped
-        G_step, D_step = DDP(G, device_ids=ids), DDP(D, device_ids=ids)
-    main_process = rank() == 0
-
-    history, start = History(), 0
-    parts = {"G": G, "D": D, "opt_G": opt_G, "opt_D": opt_D}
-    if checkpoint is not None and os.path.exists(checkpoint):
-        state = ckpt.load(checkpoint)
-        for name, part in parts.items():
-            ckpt.load_module(part, state[name], name, checkpoint)
-        for cb, cb_state in zip(callbacks, state["callbacks"]):
-            cb.load_state_dict(cb_state)
-        history = History(**state["history"])
-        ckpt.set_rng_state(state["rng"])
-        start = state["step"]
-
-    def save(step: int) -> None:
-        if checkpoint is not None and main_process:
-            ckpt.save(checkpoint, {
-                "step": step, "history": asdict(history),
-                "rng": ckpt.rng_state(),
-                "callbacks": [cb.state_dict() for cb in callbacks],
-                **{name: part.state_dict() for name, part in parts.items()},
-            })
-
-    pending: list[torch.Tensor] = []
-    step = flushed = start
-    bar = tqdm(total=steps, initial=start,
-               disable=not (budgets.show_progress(progress)
-                            and main_process),
-               desc="train", unit="step")
-    try:
-        for step in range(start + 1, steps + 1):
-            for i in range(k):  # (1) k discriminator steps
-                x_real, cond = _split_batch(sample_real(batch_size))
-                z = sample_z(batch_size)
-                with autocast:
-                    # the last D step and the G step share one G(z)
-                    shared = (dict(x_fake=G_step(z, *cond))
-                              if share and i == k - 1 else {})
-                    l_D, d_real, d_fake = step_D(G, D_step, opt_D, loss_D,
-                                                 x_real, z, cond, **shared)
-            # (2) one generator step, on the labels of the last real batch
-            if not share:
-                z = sample_z(batch_size)  # fresh noise, as in Algorithm 1
-            with autocast:
-                l_G = step_G(G_step, D, opt_G, loss_G, z, cond, **shared)
-            pending.append(torch.stack([l_D, l_G, d_real, d_fake]).float())
-            for cb in callbacks:
-                if step % cb.every == 0:
-                    cb(step, G, D, history)
-            if step % log_every == 0 or step == steps:
-                _flush(pending, history, flushed)
-                flushed = step
-                bar.set_postfix(loss_D=f"{history.loss_D[-1]:.3f}",
-                                loss_G=f"{history.loss_G[-1]:.3f}")
-            if step % checkpoint_every == 0:
-                _flush(pending, history, flushed)
-                flushed = step
-                save(step)
-            bar.update(1)
-    except KeyboardInterrupt:
-        # keep what was trained: the steps completed so far are resumable
-        done = flushed + len(pending)
-        _flush(pending, history, flushed)
-        save(done)
-        raise
-    finally:
-        bar.close()
-    save(max(step, start))
-    return history
+    step = GANStep(G, D, sample_real, opt_G=opt_G, opt_D=opt_D,
+                   batch_size=batch_size, k=k, loss_D=loss_D, loss_G=loss_G,
+                   sample_z=sample_z, update_D=step_D, update_G=step_G,
+                   share_fake=share_fake)
+    return fit(step, steps, **loop)

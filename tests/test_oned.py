@@ -1,6 +1,7 @@
 """ganlib.oned: density estimate, measurements, recorder, fit, pictures."""
 
 import math
+from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
 import pytest
@@ -75,8 +76,8 @@ def test_recorder_reads_d_in_eval_mode_and_restores_modes():
     G = models.MLPGenerator(1, 1, hidden=(8,))
     D = models.MLPDiscriminator(1, hidden=(8, 8), dropout=0.5)
     rec = oned.Recorder(torch.linspace(-2, 2, 11), n_samples=64, every=1)
-    rec(1, G, D, None)
-    rec(2, G, D, None)
+    rec(1, SimpleNamespace(G=G, D=D), None)
+    rec(2, SimpleNamespace(G=G, D=D), None)
     assert G.training and D.training
     assert rec.steps == [1, 2] and rec.samples[0].shape == (64,)
     # dropout off: the same D gives the same D(x) twice
@@ -113,8 +114,8 @@ def test_pictures_run():
     rec = oned.Recorder(oned.default_grid(target), n_samples=32, every=1)
     G = models.MLPGenerator(1, 1, hidden=())
     D = models.MLPDiscriminator(1, hidden=(4, 4))
-    for step in (1, 2, 3):
-        rec(step, G, D, None)
+    for it in (1, 2, 3):
+        rec(it, SimpleNamespace(G=G, D=D), None)
     fig, axes = plt.subplots(1, 2)
     oned.plot_frame(axes[0], rec.grid, target, rec.samples[-1],
                     rec.d_values[-1], title="t")

@@ -32,7 +32,8 @@ def test_plot_history_needs_data():
         plot.plot_history(train.History())
     h = train.History()
     for i in range(1, 40):
-        h.append(i, 1.0, 2.0, 0.6, 0.4)
+        h.append(i, {"loss_D": 1.0, "loss_G": 2.0, "D_real": 0.6,
+                     "D_fake": 0.4})
     axes = plot.plot_history(h, smooth=5)
     assert len(axes) == 2
 

@@ -1,5 +1,8 @@
 """Smoke runs of the trainer, exact resume, NaN detection, bad input."""
 
+import os
+import signal
+
 import pytest
 import torch
 
@@ -25,7 +28,7 @@ def test_trainer_smoke_on_toy_sources(source):
     hist = train.train(G, D, sampler, steps=6, batch_size=16, k=2,
                        log_every=4, progress=False)
     assert hist.step == list(range(1, 7))
-    assert all(0 <= v <= 1 for v in hist.D_real + hist.D_fake)
+    assert all(0 <= v <= 1 for v in hist["D_real"] + hist["D_fake"])
     assert not torch.equal(before, flat(G))
 
 
@@ -39,7 +42,7 @@ def test_trainer_smoke_on_mnist_conditional_with_callbacks():
     hist = train.train(G, D, data.TensorSampler(x[:256], y[:256]), steps=4,
                        batch_size=8, callbacks=[snaps, ema], progress=False)
     assert snaps.steps == [2, 4] and snaps.frames[0].shape == (10, 1, 28, 28)
-    assert len(hist.loss_G) == 4
+    assert len(hist["loss_G"]) == 4
     assert not torch.equal(flat(ema.G_ema), flat(G))
 
 
@@ -47,7 +50,7 @@ def test_minimax_loss_runs_through_the_trainer():
     G, D = tiny_pair()
     hist = train.train(G, D, data.ring8(), steps=3, batch_size=8,
                        loss_G=losses.g_loss_minimax, progress=False)
-    assert all(v <= 0 for v in hist.loss_G)  # E log(1 - D) <= 0
+    assert all(v <= 0 for v in hist["loss_G"])  # E log(1 - D) <= 0
 
 
 def test_resume_equals_uninterrupted_run(tmp_path):
@@ -69,28 +72,100 @@ def test_resume_equals_uninterrupted_run(tmp_path):
     assert torch.equal(flat(G_a), flat(G_b))
     assert torch.equal(flat(D_a), flat(D_b))
     assert torch.equal(flat(ema_a.G_ema), flat(ema_b.G_ema))
-    assert hist_a.loss_D == hist_b.loss_D and hist_a.step == hist_b.step
+    assert hist_a["loss_D"] == hist_b["loss_D"] and hist_a.step == hist_b.step
 
 
-def test_keyboard_interrupt_saves_a_resumable_checkpoint(tmp_path):
-    class Interrupt(train.Callback):
+def test_ctrl_c_finishes_the_step_then_saves_it(tmp_path):
+    class CtrlC(train.Callback):  # a real SIGINT, sent during step 4
         every = 1
 
-        def __call__(self, step, G, D, history):
-            if step == 4:
-                raise KeyboardInterrupt
+        def __call__(self, it, step, history):
+            if it == 4:
+                os.kill(os.getpid(), signal.SIGINT)
 
     path = tmp_path / "run.pt"
     G, D = tiny_pair()
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match="after step 4"):
         train.train(G, D, data.ring8(), steps=10, batch_size=8,
-                    checkpoint=path, callbacks=[Interrupt()], progress=False)
+                    checkpoint=path, callbacks=[CtrlC()], progress=False)
     state = checkpoint.load(path)
     assert state["step"] == 4 and len(state["history"]["step"]) == 4
+    # the handler is restored: Ctrl-C outside training interrupts again
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     G, D = tiny_pair()
     hist = train.train(G, D, data.ring8(), steps=10, batch_size=8,
-                       checkpoint=path, progress=False)
+                       checkpoint=path, callbacks=[CtrlC()], progress=False)
     assert hist.step == list(range(1, 11))
+
+
+def test_an_error_in_the_G_step_leaves_D_trainable():
+    G, D = tiny_pair()
+
+    def broken_loss(fake_out):
+        raise KeyboardInterrupt  # as if Ctrl-C came inside the G step
+
+    with pytest.raises(KeyboardInterrupt):
+        train.train(G, D, data.ring8(), steps=3, batch_size=8,
+                    loss_G=broken_loss, progress=False)
+    assert all(p.requires_grad for p in D.parameters())
+
+
+SIGINT_RUN = """
+import sys, torch
+from ganlib import data, models, train
+torch.manual_seed(0)
+G, D = models.MLPGenerator(2, 2, (64,)), models.MLPDiscriminator(2, (64,))
+print("ready", flush=True)
+try:
+    train.train(G, D, data.ring8(), steps=int(sys.argv[2]), batch_size=256,
+                k=2, checkpoint=sys.argv[1], checkpoint_every=1000,
+                log_every=7, progress=False, device="cpu")
+except KeyboardInterrupt:
+    sys.exit(3)
+torch.save({"G": G.state_dict(), "D": D.state_dict()}, sys.argv[1] + ".end")
+"""
+
+
+def test_real_sigint_at_random_times_resumes_bit_identically(tmp_path):
+    # an uninterrupted run, then runs stopped by SIGINT at random moments
+    # and resumed until done: the final weights must be the same
+    import random
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "run.py"
+    script.write_text(SIGINT_RUN)
+    steps = "400"
+
+    def start(path):
+        proc = subprocess.Popen([sys.executable, str(script), str(path),
+                                 steps], stdout=subprocess.PIPE, text=True)
+        assert proc.stdout.readline().strip() == "ready"
+        return proc
+
+    ref = tmp_path / "ref.pt"
+    assert start(ref).wait(timeout=300) == 0
+    rng, interrupted = random.Random(0), 0
+    path = tmp_path / "cut.pt"
+    for attempt in range(20):
+        proc = start(path)
+        time.sleep(rng.uniform(0.05, 0.6))
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=300)
+        assert code in (0, 3), f"the run crashed (exit {code})"
+        interrupted += code == 3
+        if code == 0:
+            break
+    else:
+        proc = start(path)
+        assert proc.wait(timeout=300) == 0
+    assert interrupted >= 1
+    end_ref = torch.load(str(ref) + ".end")
+    end_cut = torch.load(str(path) + ".end")
+    for net in ("G", "D"):
+        for name, value in end_ref[net].items():
+            assert torch.equal(value, end_cut[net][name]), (net, name)
 
 
 def test_nan_is_reported_with_its_step():
@@ -200,8 +275,11 @@ def test_trainer_shares_the_fake_batch_only_with_the_default_steps(k):
     # Algorithm 1 as written: k no-grad forwards, then one for the G step
     separate_calls, g_separate = run(share_fake=False)
     assert separate_calls == 2 * ([False] * k + [True])
-    # a custom G step turns sharing off even when share_fake=True
-    custom_calls, _ = run(step_G=lambda *a: train.update_G(*a))
+    # a custom half that cannot take x_fake must say share_fake=False
+    with pytest.raises(ValueError, match="share_fake=False"):
+        run(step_G=lambda *a: train.update_G(*a))
+    custom_calls, _ = run(step_G=lambda *a: train.update_G(*a),
+                          share_fake=False)
     assert custom_calls == separate_calls
     # fresh noise for the G step is a different run
     assert not torch.equal(g_shared, g_separate)
@@ -224,8 +302,58 @@ def test_amp_runs_the_forward_passes_in_bfloat16(amp):
     # weights stay float32 and finite, the logged losses are finite floats
     for p in [*G.parameters(), *D.parameters()]:
         assert p.dtype == torch.float32 and torch.isfinite(p).all()
-    assert all(v == v for v in history.loss_D + history.loss_G)
+    assert all(v == v for v in history["loss_D"] + history["loss_G"])
 
 
 def test_amp_is_off_on_the_cpu_by_default():
     assert train._use_amp(torch.device("cpu")) is False
+
+
+def test_resuming_under_other_settings_is_refused(tmp_path):
+    path = tmp_path / "run.pt"
+    G, D = tiny_pair()
+    train.train(G, D, data.ring8(), steps=6, batch_size=8, checkpoint=path,
+                progress=False)
+    cases = [
+        (dict(lr=1e-3), "lr"),                          # another lr
+        (dict(batch_size=16), "batch_size"),
+        (dict(k=2), "'k'|k:"),
+        (dict(loss_G=losses.g_loss_minimax), "loss_G"),
+        (dict(callbacks=[train.EMA(G, 0.9)]), "callbacks"),
+        (dict(steps=3), "past the 3 steps"),           # fewer than saved
+    ]
+    for change, message in cases:
+        options = {**dict(steps=8, batch_size=8, checkpoint=path,
+                          progress=False), **change}
+        G, D = tiny_pair()
+        with pytest.raises(ValueError, match=message):
+            train.train(G, D, data.ring8(), **options)
+    # the same settings, more steps: the run goes on
+    G, D = tiny_pair()
+    hist = train.train(G, D, data.ring8(), steps=8, batch_size=8,
+                       checkpoint=path, progress=False)
+    assert hist.step == list(range(1, 9))
+
+
+def test_device_may_be_a_string_and_zero_intervals_are_refused():
+    G, D = tiny_pair()
+    hist = train.train(G, D, data.ring8(), steps=2, batch_size=8,
+                       device="cpu", progress=False)
+    assert hist.step == [1, 2]
+    for option in ("log_every", "checkpoint_every"):
+        with pytest.raises(ValueError, match=f"{option} must be"):
+            train.train(G, D, data.ring8(), steps=2, progress=False,
+                        **{option: 0})
+    snaps = train.Snapshots(torch.randn(4, 2), every=0)
+    with pytest.raises(ValueError, match="Snapshots.every must be"):
+        train.train(G, D, data.ring8(), steps=2, callbacks=[snaps],
+                    progress=False)
+
+
+def test_history_names_what_it_lacks():
+    hist = train.History()
+    hist.append(1, {"loss": 0.5})
+    hist.add(1, "test_error", 0.1)
+    assert hist["loss"] == [0.5] and hist.steps_of("test_error") == [1]
+    with pytest.raises(KeyError, match="has no 'loss_D'"):
+        hist["loss_D"]
