@@ -10,8 +10,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import nbformat
-import yaml
+try:
+    import nbformat
+    import yaml
+except ImportError as err:  # a teaching tool, not needed to read the book
+    raise ImportError(f"ganlib.colab needs nbformat and pyyaml ({err}): "
+                      "pip install 'ganlib[teach]'") from err
 
 ROOT = Path(__file__).resolve().parents[1]
 TAG = "colab-setup"

@@ -11,9 +11,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import nbformat
-from nbgrader.preprocessors import (ClearHiddenTests, ClearOutput,
-                                    ClearSolutions)
+try:
+    import nbformat
+    from nbgrader.preprocessors import (ClearHiddenTests, ClearOutput,
+                                        ClearSolutions)
+except ImportError as err:  # a teaching tool, not needed to read the book
+    raise ImportError(f"ganlib.student needs nbgrader and nbformat ({err}): "
+                      "pip install 'ganlib[teach]'") from err
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,14 +39,24 @@ def make_student_notebook(notebook: nbformat.NotebookNode
     return nb
 
 
+def student_path(path: Path, out_dir: Path) -> Path:
+    """Where convert writes the student version of ``path``: never onto it."""
+    target = out_dir / path.name
+    if target.resolve() == path.resolve():
+        raise ValueError(f"{target} is the teacher's notebook itself: the "
+                         "student version would overwrite it and delete its "
+                         "solutions; pass another folder with -o")
+    return target
+
+
 def convert(path: Path, out_dir: Path) -> Path:
     """Write the student version of the notebook at ``path`` into out_dir."""
     if path.suffix != ".ipynb" or not path.is_file():
         raise FileNotFoundError(f"{path} is not a notebook; pass chapter "
                                 "notebooks such as chapters/04_*.ipynb")
+    target = student_path(path, out_dir)
     nb = nbformat.read(path, as_version=4)
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / path.name
     nbformat.write(make_student_notebook(nb), target)
     return target
 
@@ -57,6 +71,11 @@ def main(argv: list[str] | None = None) -> None:
                         help="output folder (default: ./student)")
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((ROOT / "chapters").glob("*.ipynb"))
+    for path in paths:  # refuse before writing anything
+        try:
+            student_path(path, args.out)
+        except ValueError as err:
+            parser.error(str(err))
     for path in paths:
         print(f"{path} -> {convert(path, args.out)}")
 

@@ -104,6 +104,28 @@ def test_student_command_rejects_a_missing_notebook(tmp_path):
         student.convert(tmp_path / "nope.ipynb", tmp_path)
 
 
+def test_student_command_refuses_to_overwrite_the_teacher_notebook(
+        tmp_path, monkeypatch, capsys):
+    small = min(CHAPTERS, key=lambda p: p.stat().st_size)
+    teacher = tmp_path / small.name
+    teacher.write_bytes(small.read_bytes())
+    other = tmp_path / "elsewhere" / "other.ipynb"
+    other.parent.mkdir()
+    other.write_bytes(small.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    # "." is the teacher's folder spelled another way; the notebook that
+    # could be written safely must not be written either
+    with pytest.raises(SystemExit):
+        student.main(["-o", ".", str(other), small.name])
+    assert "teacher's notebook itself" in capsys.readouterr().err
+    assert teacher.read_bytes() == small.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == \
+        sorted([small.name, "elsewhere"])
+    with pytest.raises(ValueError, match="overwrite"):
+        student.convert(teacher, tmp_path)
+    assert teacher.read_bytes() == small.read_bytes()
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=IDS)
 def test_every_chapter_opens_with_the_current_setup_cell(path):
     nb = nbformat.read(path, as_version=4)

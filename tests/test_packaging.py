@@ -3,11 +3,17 @@ every figure has a text alternative."""
 
 import ast
 import json
+import pkgutil
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
+
+import ganlib
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,6 +33,58 @@ def test_environment_yml_and_pyproject_agree():
     conda = {_name(r): r.replace(" ", "") for r in pip_section
              if not r.startswith("-e")}
     assert conda == py
+
+
+def test_the_test_extra_installs_the_teach_extra():
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())[
+        "project"]["optional-dependencies"]
+    assert {"nbgrader", "nbformat", "pyyaml"} <= {_name(r) for r in
+                                                  extras["teach"]}
+    assert set(extras["teach"]) <= set(extras["test"])
+
+
+# The teaching tools need the teach extra; every other module is the
+# library a reader installs, and must import without it.
+TEACHING_TOOLS = {"ganlib.student", "ganlib.colab"}
+TEACH_IMPORTS = ["nbgrader", "nbformat", "yaml"]  # pyyaml imports as yaml
+
+IMPORT_WITHOUT_TEACH = """
+import importlib, json, sys
+for name in {blocked!r}:
+    sys.modules[name] = None  # now "import name" raises ImportError
+errors = {{}}
+for module in sys.argv[1:]:
+    try:
+        importlib.import_module(module)
+    except Exception as err:
+        errors[module] = f"{{type(err).__name__}}: {{err}}"
+print(json.dumps(errors))
+"""
+
+
+@pytest.fixture(scope="module")
+def errors_without_teach() -> dict[str, str]:
+    """Each ganlib module that fails to import without the teach extra."""
+    modules = ["ganlib"] + [m.name for m in pkgutil.walk_packages(
+        ganlib.__path__, "ganlib.")]
+    script = IMPORT_WITHOUT_TEACH.format(blocked=TEACH_IMPORTS)
+    run = subprocess.run([sys.executable, "-c", script, *modules],
+                         capture_output=True, text=True, cwd=ROOT,
+                         timeout=600)
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout.splitlines()[-1])
+
+
+def test_the_library_imports_without_the_teach_extra(errors_without_teach):
+    runtime = {m: e for m, e in errors_without_teach.items()
+               if m not in TEACHING_TOOLS}
+    assert not runtime, runtime
+
+
+def test_teaching_tools_say_how_to_install_the_teach_extra(
+        errors_without_teach):
+    for tool in TEACHING_TOOLS:
+        assert "pip install 'ganlib[teach]'" in errors_without_teach[tool]
 
 
 def test_jupyter_book_is_pinned_below_2():

@@ -1,0 +1,64 @@
+"""Checks of chapter 7's exercises: the conditional GAN."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+from ganlib.checks.harness import check_function
+
+
+def _confusion_matrix_ref(requested: torch.Tensor, predicted: torch.Tensor,
+                          n_classes: int = 10) -> torch.Tensor:
+    counts = torch.bincount(requested * n_classes + predicted,
+                            minlength=n_classes * n_classes).float()
+    counts = counts.view(n_classes, n_classes)  # (requested, predicted)
+    return counts / counts.sum(1, keepdim=True).clamp(min=1)
+
+
+def check_confusion_matrix(student: Callable) -> None:
+    """Exercise: the row-normalised confusion matrix of a cGAN (chapter 7)."""
+    g = torch.Generator().manual_seed(7)
+    req = torch.randint(0, 10, (200,), generator=g)
+    noisy = torch.where(torch.rand(200, generator=g) < 0.8, req,
+                        torch.randint(0, 10, (200,), generator=g))
+    cases = [
+        ("3 classes, requested [0, 0, 1, 2], predicted [0, 1, 1, 1]",
+         (torch.tensor([0, 0, 1, 2]), torch.tensor([0, 1, 1, 1]), 3)),
+        ("200 samples, 10 classes, about 80% classified as requested",
+         (req, noisy, 10)),
+        ("class 2 never requested (its row must be zeros)",
+         (torch.tensor([0, 1, 1]), torch.tensor([1, 1, 2]), 3)),
+    ]
+    check_function(
+        "confusion matrix", student, _confusion_matrix_ref, cases,
+        hint="entry [i, j] = (number of samples requested as class i and "
+             "classified as j) / (number of samples requested as i); rows "
+             "are requested classes, a row with no samples stays zero")
+
+
+def _label_maps_ref(x: torch.Tensor, y: torch.Tensor,
+                    n_classes: int) -> torch.Tensor:
+    maps = torch.nn.functional.one_hot(y, n_classes).to(x.dtype)  # (B, K)
+    maps = maps[:, :, None, None].expand(-1, -1, *x.shape[2:])
+    return torch.cat([x, maps], dim=1)  # (B, C + K, H, W)
+
+
+def check_label_maps(student: Callable) -> None:
+    """Exercise: conditioning D on one-hot label planes (chapter 7)."""
+    g = torch.Generator().manual_seed(77)
+    cases = [
+        ("x of shape (2, 1, 3, 3), y = [0, 2], 3 classes",
+         (torch.randn(2, 1, 3, 3, generator=g), torch.tensor([0, 2]), 3)),
+        ("x of shape (5, 1, 28, 28), random labels, 10 classes",
+         (torch.randn(5, 1, 28, 28, generator=g),
+          torch.randint(0, 10, (5,), generator=g), 10)),
+        ("two-channel x of shape (3, 2, 4, 4), y = [1, 1, 0], 2 classes",
+         (torch.randn(3, 2, 4, 4, generator=g), torch.tensor([1, 1, 0]), 2)),
+    ]
+    check_function(
+        "label maps", student, _label_maps_ref, cases,
+        hint="make one plane per class, all ones for the sample's own class "
+             "and zeros otherwise (F.one_hot, then expand to H x W), and "
+             "concatenate them AFTER the image channels along dim=1")

@@ -1,0 +1,66 @@
+"""Chapter 5 exercise checks pass the reference and fail wrong answers."""
+
+import pytest
+import torch
+
+from ganlib import checks, oned
+
+
+def test_mass_per_mode_check_accepts_the_reference():
+    checks.check_mass_per_mode(oned.mass_per_mode)
+
+
+def _counts(samples, means):  # forgot to divide by n
+    return oned.mass_per_mode(samples, means) * len(samples)
+
+
+def _split_at_zero(samples, means):  # a threshold at 0, not the midpoint
+    s = torch.as_tensor(samples).flatten()
+    left = (s < 0).float().mean()
+    return torch.stack([left, 1 - left])
+
+
+def _sorted_modes(samples, means):  # answers in sorted order of the modes
+    return oned.mass_per_mode(samples, sorted(means))
+
+
+def _stub(*args):
+    raise NotImplementedError()
+
+
+@pytest.mark.parametrize("wrong", [_counts, _split_at_zero, _sorted_modes,
+                                   _stub])
+def test_mass_per_mode_check_rejects_wrong_answers(wrong):
+    with pytest.raises(checks.CheckFailed):
+        checks.check_mass_per_mode(wrong)
+
+
+def _linear_reference(G):
+    layer = G.net[0]
+    return layer.bias.item(), layer.weight.norm().item()
+
+
+def test_linear_g_check_accepts_the_reference():
+    checks.check_linear_g_params(_linear_reference)
+
+
+def _signed_sigma(G):  # sigma = w: negative weights give negative sigma
+    layer = G.net[0]
+    return layer.bias.item(), layer.weight.sum().item()
+
+
+def _l1_sigma(G):  # adds |w_i| instead of adding variances
+    layer = G.net[0]
+    return layer.bias.item(), layer.weight.abs().sum().item()
+
+
+def _variance(G):  # returns sigma^2
+    layer = G.net[0]
+    return layer.bias.item(), (layer.weight ** 2).sum().item()
+
+
+@pytest.mark.parametrize("wrong", [_signed_sigma, _l1_sigma, _variance,
+                                   _stub])
+def test_linear_g_check_rejects_wrong_answers(wrong):
+    with pytest.raises(checks.CheckFailed):
+        checks.check_linear_g_params(wrong)
