@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import torch
@@ -30,9 +31,18 @@ def save(path: str | os.PathLike, state: dict) -> None:
     """Write ``state`` to ``path`` atomically: a crash never leaves half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({"format": FORMAT, **state}, tmp)
-    os.replace(tmp, path)
+    # a name of its own, in the same folder (so os.replace is atomic): two
+    # writers of one path never write into each other's temporary file
+    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        torch.save({"format": FORMAT, **state}, tmp)
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as err:  # torch's C++ error names no file
+        raise OSError(f"cannot write checkpoint {path} "
+                      f"({type(err).__name__}: {err}); check that its "
+                      "folder is writable and has space") from err
+    finally:
+        tmp.unlink(missing_ok=True)  # gone already when the write succeeded
 
 
 def load(path: str | os.PathLike) -> dict:

@@ -10,6 +10,7 @@ import functools
 import math
 import os
 import socket
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,13 @@ def cache_dir() -> Path:
     """Where ganlib keeps data and trained weights (``GANLIB_CACHE``)."""
     root = os.environ.get("GANLIB_CACHE") or Path.home() / ".cache" / "ganlib"
     path = Path(root)
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:  # a file in the way, or no permission
+        raise type(err)(
+            f"ganlib's cache {path} cannot be used as a folder "
+            f"({err.strerror or err}); set GANLIB_CACHE to a folder you can "
+            "write, or remove what is in the way") from None
     return path
 
 
@@ -67,9 +74,43 @@ def _full_mnist_dir() -> Path:
     return cache_dir() / "torchvision"
 
 
+# the files torchvision's MNIST reads: (idx magic number, items, item size)
+_FULL_FILES = {
+    "train-images-idx3-ubyte": (2051, 60000, 28 * 28),
+    "train-labels-idx1-ubyte": (2049, 60000, 1),
+    "t10k-images-idx3-ubyte": (2051, 10000, 28 * 28),
+    "t10k-labels-idx1-ubyte": (2049, 10000, 1),
+}
+
+
+def _full_raw_dir() -> Path:
+    return _full_mnist_dir() / "MNIST" / "raw"
+
+
+def _full_file_ok(path: Path) -> bool:
+    """An idx file of full MNIST with the right header and size."""
+    magic, n, size = _FULL_FILES[path.name]
+    header = 16 if magic == 2051 else 8  # images also store rows, columns
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+        length = path.stat().st_size
+    except OSError:
+        return False
+    return head == struct.pack(">II", magic, n) \
+        and length == header + n * size
+
+
+def _broken_full_files() -> list[Path]:
+    """Files of full MNIST that are on disk but truncated or corrupt."""
+    raw = _full_raw_dir()
+    return [raw / name for name in _FULL_FILES
+            if (raw / name).exists() and not _full_file_ok(raw / name)]
+
+
 def _full_on_disk() -> bool:
-    raw = _full_mnist_dir() / "MNIST" / "raw"
-    return raw.is_dir() and any(raw.glob("t10k-images*"))
+    raw = _full_raw_dir()
+    return all(_full_file_ok(raw / name) for name in _FULL_FILES)
 
 
 def _network_reachable(timeout: float = 3.0) -> bool:
@@ -84,10 +125,25 @@ def _network_reachable(timeout: float = 3.0) -> bool:
 def _full_split(split: str) -> tuple[np.ndarray, np.ndarray]:
     from torchvision.datasets import MNIST
 
+    raw = _full_raw_dir()
     download = not _full_on_disk()
+    broken = _broken_full_files()  # a half-finished download, say
+    names = ", ".join(p.name for p in broken)
     if download and not _network_reachable():
+        if raw.is_dir() and any(raw.iterdir()):
+            cut = f" ({names} cut short or corrupt)" if broken else ""
+            raise ConnectionError(
+                f"the full MNIST download in {raw} is incomplete{cut} and "
+                "the network cannot be reached to finish it; rerun with a "
+                "network, or delete that folder")
         raise ConnectionError("full MNIST is not on disk and the network "
                               "cannot be reached")
+    if broken:
+        # torchvision trusts any file it finds and would never fetch it again
+        print(f"Full MNIST in {raw} is incomplete ({names} cut short or "
+              "corrupt): removing those files and downloading them again.")
+        for path in broken:
+            path.unlink()
     old_timeout = socket.getdefaulttimeout()
     socket.setdefaulttimeout(30)  # a stalled download fails, never hangs
     try:
@@ -215,6 +271,9 @@ class GaussianMixture:
         self.means = torch.as_tensor(means, dtype=torch.float32)
         if self.means.ndim == 1:
             self.means = self.means[:, None]  # (K,) -> (K, 1)
+        if self.means.ndim != 2 or len(self.means) == 0:
+            raise ValueError("a mixture needs means (K, d) with at least one "
+                             f"mode, got shape {tuple(self.means.shape)}")
         k = len(self.means)
         self.stds = torch.as_tensor(stds, dtype=torch.float32).expand(k)
         self.stds = self.stds.clone()

@@ -19,19 +19,47 @@ def get_device(prefer: str | None = None) -> torch.device:
         # one GPU per process under torchrun
         return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
     if name:
-        device = torch.device(name)
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError(
-                f"device {name!r} was asked for but CUDA is not available; "
-                "unset GANLIB_DEVICE or ask for 'cpu'"
-            )
-        return device
+        return _checked(name)
     if torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def _available() -> list[str]:
+    """The device types this machine can run on, e.g. ['cpu', 'cuda']."""
+    names = ["cpu"]
+    if torch.cuda.is_available():
+        names.append("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        names.append("mps")
+    return names
+
+
+def _checked(name) -> torch.device:
+    """The device ``name`` names, or an error saying what is available."""
+    names = _available()
+    hint = (f"available here: {', '.join(names)}; unset GANLIB_DEVICE or "
+            "ask for one of these")
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"{name!r} is not a device name ({hint})") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"device {name!r} was asked for but CUDA is not "
+                           f"available ({hint})")
+    if device.type not in names:
+        raise RuntimeError(f"device {name!r} was asked for but is not "
+                           f"available ({hint})")
+    if device.type == "cuda" and device.index is not None \
+            and device.index >= torch.cuda.device_count():
+        raise RuntimeError(f"device {name!r} was asked for but this machine "
+                           f"has {torch.cuda.device_count()} CUDA device(s) "
+                           f"({hint})")
+    return device
 
 
 def is_distributed() -> bool:

@@ -28,9 +28,20 @@ def frechet_distance(feat_a: torch.Tensor, feat_b: torch.Tensor) -> float:
         raise ValueError("frechet_distance needs two (N, d) feature sets of "
                          f"equal d, got {tuple(feat_a.shape)} and "
                          f"{tuple(feat_b.shape)}")
+    if feat_a.shape[1] == 0:
+        raise ValueError("frechet_distance needs features of at least one "
+                         "dimension, got d = 0")
     if len(feat_a) < 2 or len(feat_b) < 2:
         raise ValueError("need at least two samples per set to estimate a "
-                         "covariance")
+                         f"covariance, got {len(feat_a)} and {len(feat_b)}; "
+                         "pass more samples")
+    # NaN or inf would reach LAPACK, which can abort the whole process
+    for name, feat in (("feat_a", feat_a), ("feat_b", feat_b)):
+        if not torch.isfinite(feat).all():
+            raise ValueError(
+                f"{name} holds NaN or inf; the samples behind it are broken "
+                "(a diverged generator?): check them with "
+                "torch.isfinite before measuring")
     a, b = feat_a.double().cpu(), feat_b.double().cpu()
     mu_a, mu_b = a.mean(0), b.mean(0)
     cov_a, cov_b = torch.cov(a.T), torch.cov(b.T)
@@ -46,7 +57,26 @@ def frechet_distance(feat_a: torch.Tensor, feat_b: torch.Tensor) -> float:
 def classifier_fd(classifier: MNISTClassifier, x_a: torch.Tensor,
                   x_b: torch.Tensor) -> float:
     """Frechet distance between two image sets in the classifier's features."""
+    _check_images(x_a, "classifier_fd", min_samples=2)
+    _check_images(x_b, "classifier_fd", min_samples=2)
     return frechet_distance(classifier.embed(x_a), classifier.embed(x_b))
+
+
+def _check_images(x: torch.Tensor, who: str, min_samples: int = 1) -> None:
+    """Enough images, all finite and in the classifier's range [-1, 1]."""
+    if len(x) < min_samples:
+        raise ValueError(f"{who} needs at least {min_samples} image(s), got "
+                         f"{len(x)}; pass more samples")
+    # NaN compares false with every bound, so it would pass a range check
+    if not torch.isfinite(x).all():
+        raise ValueError(f"{who} got images holding NaN or inf (a diverged "
+                         "generator?); check them with torch.isfinite "
+                         "before measuring")
+    lo, hi = torch.aminmax(x)
+    if lo < -1.01 or hi > 1.01:
+        raise ValueError(f"{who} needs images in [-1, 1], got values in "
+                         f"[{lo:.2f}, {hi:.2f}]; scale them as "
+                         "data.load_mnist does")
 
 
 @dataclass
@@ -72,6 +102,7 @@ class SampleQuality:
 def sample_quality(classifier: MNISTClassifier, x: torch.Tensor,
                    threshold: float = 0.9) -> SampleQuality:
     """Share of confident samples and the class histogram of samples x."""
+    _check_images(x, "sample_quality")
     label, conf = classifier.predict(x)
     share = torch.bincount(label.cpu(), minlength=10).float() / len(x)
     return SampleQuality(confident=(conf >= threshold).float().mean().item(),

@@ -28,6 +28,14 @@ def _check_labels(y: torch.Tensor | None, n_classes: int, batch: int,
     if y is not None and (y.shape != (batch,) or y.dtype != torch.long):
         raise ValueError(f"{who} expects integer labels of shape ({batch},), "
                          f"got {tuple(y.shape)} {y.dtype}")
+    if y is not None and len(y):
+        # one reduction: an embedding would fail on them with a bare
+        # IndexError (or a device-side assert on CUDA)
+        lo, hi = torch.aminmax(y)
+        if lo < 0 or hi >= n_classes:
+            raise ValueError(f"{who} has {n_classes} classes: labels must lie "
+                             f"in [0, {n_classes - 1}], got labels from "
+                             f"{int(lo)} to {int(hi)}")
 
 
 def mlp(sizes: list[int], act: type[nn.Module] = nn.ReLU,

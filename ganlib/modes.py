@@ -46,6 +46,10 @@ def nearest_mode(samples: torch.Tensor, means: torch.Tensor
         raise ValueError(f"need samples (N, d) and means (K, d) of equal d, "
                          f"got {tuple(samples.shape)} and "
                          f"{tuple(means.shape)}")
+    if len(means) == 0 or means.shape[1] == 0:
+        raise ValueError("need at least one mode centre of at least one "
+                         "dimension, got means of shape "
+                         f"{tuple(means.shape)}")
     dist = torch.cdist(samples.float(), means.float())  # (N, K)
     d_min, idx = dist.min(dim=1)
     return idx, d_min
@@ -82,8 +86,10 @@ def mode_score(samples: torch.Tensor, target: GaussianMixture,
     (ring-8, grid-25). A sample is high quality when its distance to the
     nearest centre is at most ``threshold`` times that mode's std.
     """
-    if len(samples) == 0:
-        raise ValueError("mode_score needs at least one sample")
+    if samples.ndim != 2 or len(samples) == 0:
+        raise ValueError("mode_score needs at least one sample: a tensor "
+                         f"(N, d) with N >= 1, got shape "
+                         f"{tuple(samples.shape)}")
     means, stds = target.means.cpu(), target.stds.cpu()
     idx, dist = nearest_mode(samples.detach().cpu(), means)
     good = dist <= threshold * stds[idx]
