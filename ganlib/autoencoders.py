@@ -18,9 +18,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
-
-from ganlib import budgets, data
+from ganlib import data, train
 
 IMAGE_SHAPE = (1, 28, 28)
 N_PIXELS = 28 * 28
@@ -236,60 +234,89 @@ class VAE(nn.Module):
 # ------------------------------------------------------------------ training
 
 
-def _fit(model: nn.Module, x_train: torch.Tensor, step_loss: Callable,
-         steps: int, batch_size: int, lr: float, progress: bool,
-         desc: str) -> list[float]:
-    """Adam on ``step_loss(model, x)`` for ``steps`` minibatches."""
-    if steps < 0 or batch_size < 1:
-        raise ValueError(f"need steps >= 0 and batch_size >= 1, got "
-                         f"steps={steps}, batch_size={batch_size}")
-    _check_images(x_train, desc)
-    model.to(x_train.device).train()
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    sample = data.TensorSampler(x_train)
-    record: list[torch.Tensor] = []
-    for _ in tqdm(range(steps), desc=desc, disable=not budgets.show_progress(progress)):
-        x = sample(batch_size)
-        loss = step_loss(model, x)           # forward
-        opt.zero_grad(set_to_none=True)
+class AutoencoderStep(train.Step):
+    """One Adam step on ``loss(model, x)`` for a minibatch x of x_train."""
+
+    def __init__(self, model: nn.Module, x_train: torch.Tensor,
+                 loss: Callable[[nn.Module, torch.Tensor], torch.Tensor],
+                 batch_size: int = 128, lr: float = 1e-3,
+                 name: str = "autoencoder") -> None:
+        if batch_size < 1:
+            raise ValueError(f"need batch_size >= 1, got {batch_size}")
+        _check_images(x_train, name)
+        self.model, self.loss, self.batch_size = model, loss, batch_size
+        self.sample = data.TensorSampler(x_train)
+        self.opt = torch.optim.Adam(model.to(x_train.device).parameters(),
+                                    lr=lr)
+        self.networks, self.optimizers = {"model": model}, {"model": self.opt}
+        self.name = name
+
+    def __call__(self) -> dict[str, torch.Tensor]:
+        x = self.sample(self.batch_size)
+        loss = self.loss(self.model, x)      # forward
+        self.opt.zero_grad(set_to_none=True)
         loss.backward()                      # backward
-        opt.step()                           # update
-        # clone: a CPU mse_loss result can keep its whole elementwise
-        # buffer as storage, and a list of them would hold one per step
-        record.append(loss.detach().clone())
-    model.eval()
-    # one device sync at the end instead of one per step
-    losses = torch.stack(record).tolist() if record else []
-    if any(v != v or abs(v) == float("inf") for v in losses):
-        raise FloatingPointError(f"{desc} diverged (NaN or inf loss); "
-                                 "lower the learning rate")
-    return losses
+        self.opt.step()                      # update
+        return {"loss": loss.detach()}
+
+    def settings(self) -> dict:
+        return {**super().settings(), "loss": train.describe(self.loss)}
+
+
+class _Reconstruction:
+    """loss_fn(model(x), x): the autoencoder's objective."""
+
+    def __init__(self, loss_fn: Callable) -> None:
+        self.loss_fn = loss_fn
+
+    def __call__(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        return self.loss_fn(model(x), x)
+
+    def __repr__(self) -> str:
+        return f"reconstruction({train.describe(self.loss_fn)})"
+
+
+class _VAELoss:
+    """The negative ELBO of a VAE on x (:func:`vae_loss`)."""
+
+    def __init__(self, beta: float) -> None:
+        self.beta = beta
+
+    def __call__(self, model: "VAE", x: torch.Tensor) -> torch.Tensor:
+        x_rec, mu, logvar = model(x)
+        return vae_loss(x_rec, x, mu, logvar, self.beta)
 
 
 def fit_autoencoder(model: nn.Module, x_train: torch.Tensor,
                     loss_fn: Callable[[torch.Tensor, torch.Tensor],
                                       torch.Tensor] = F.mse_loss,
                     steps: int = 1000, batch_size: int = 128,
-                    lr: float = 1e-3, progress: bool = True) -> list[float]:
+                    lr: float = 1e-3, progress: bool = True,
+                    **loop) -> list[float]:
     """Train ``model`` to reconstruct x_train; returns the loss per step.
 
     ``loss_fn(x_rec, x)`` returns a scalar (MSE by default). Runs on the
-    device of ``x_train``; leaves the model in eval mode.
+    device of ``x_train``; leaves the model in eval mode. Other keyword
+    arguments (``checkpoint``, ``callbacks``, ...) go to ``train.fit``.
     """
-    return _fit(model, x_train, lambda m, x: loss_fn(m(x), x), steps,
-                batch_size, lr, progress, "autoencoder")
+    step = AutoencoderStep(model, x_train, _Reconstruction(loss_fn),
+                           batch_size, lr)
+    history = train.fit(step, steps, progress=progress, desc="autoencoder",
+                        **loop)
+    model.eval()
+    return history["loss"] if steps else []
 
 
 def fit_vae(model: VAE, x_train: torch.Tensor, steps: int = 1000,
             batch_size: int = 128, lr: float = 1e-3, beta: float = 1.0,
-            progress: bool = True) -> list[float]:
-    """Train a VAE on x_train with :func:`vae_loss`; returns the loss per step."""
-    def step_loss(m, x):
-        x_rec, mu, logvar = m(x)
-        return vae_loss(x_rec, x, mu, logvar, beta)
-
-    return _fit(model, x_train, step_loss, steps, batch_size, lr, progress,
-                "vae")
+            progress: bool = True, **loop) -> list[float]:
+    """Train a VAE on x_train with :func:`vae_loss`; returns the loss per
+    step (other keyword arguments go to ``train.fit``)."""
+    step = AutoencoderStep(model, x_train, _VAELoss(beta), batch_size, lr,
+                           name="vae")
+    history = train.fit(step, steps, progress=progress, desc="vae", **loop)
+    model.eval()
+    return history["loss"] if steps else []
 
 
 @torch.no_grad()

@@ -8,17 +8,16 @@ features (a Frechet distance between sets of digits).
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
-
-from ganlib import budgets, data
+from ganlib import budgets, data, train
 from ganlib import checkpoint as ckpt
 from ganlib.device import get_device
 
-VERSION = 1  # bump when the architecture or the recipe changes
+VERSION = 2  # bump when the architecture or the recipe changes
 
 
 class MNISTClassifier(nn.Module):
@@ -101,22 +100,39 @@ def accuracy(model: MNISTClassifier, x: torch.Tensor, y: torch.Tensor
     return (label.cpu() == y.cpu()).float().mean().item()
 
 
+class ClassifierStep(train.Step):
+    """One AdamW step of cross-entropy on an augmented minibatch."""
+
+    def __init__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                 steps: int, batch_size: int = 128, lr: float = 2e-3
+                 ) -> None:
+        self.model, self.batch_size = model, batch_size
+        self.opt = torch.optim.AdamW(model.parameters(), lr=lr,
+                                     weight_decay=1e-4)
+        # one cycle: warm up, then anneal to almost 0 by the last step
+        self.sched = torch.optim.lr_scheduler.OneCycleLR(self.opt, lr,
+                                                         total_steps=steps)
+        self.sample = data.TensorSampler(x, y)
+        self.networks, self.optimizers = {"model": model}, {"model": self.opt}
+        self.schedulers = {"model": self.sched}
+
+    def __call__(self) -> dict[str, torch.Tensor]:
+        xb, yb = self.sample(self.batch_size)
+        loss = F.cross_entropy(self.model(augment(xb)), yb)  # forward
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()                                       # backward
+        self.opt.step()                                       # update
+        self.sched.step()
+        return {"loss": loss.detach()}
+
+
 def fit(x: torch.Tensor, y: torch.Tensor, steps: int, batch_size: int = 128,
-        lr: float = 2e-3, progress: bool = True) -> MNISTClassifier:
-    """Train a fresh classifier on (x, y) with augmentation and cosine LR."""
-    device = x.device
-    model = MNISTClassifier().to(device)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps)
-    sample = data.TensorSampler(x, y)
-    model.train()
-    for _ in tqdm(range(steps), desc="classifier", disable=not budgets.show_progress(progress)):
-        xb, yb = sample(batch_size)
-        loss = F.cross_entropy(model(augment(xb)), yb)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
+        lr: float = 2e-3, progress: bool = True, **loop) -> MNISTClassifier:
+    """Train a fresh classifier on (x, y) with augmentation and a one-cycle
+    LR (other keyword arguments, e.g. ``checkpoint``, go to ``train.fit``)."""
+    model = MNISTClassifier().to(x.device)
+    step = ClassifierStep(model, x, y, steps, batch_size, lr)
+    train.fit(step, steps, progress=progress, desc="classifier", **loop)
     return model.eval()
 
 
@@ -132,33 +148,60 @@ def load_classifier(source: str | None = None, device=None,
     or corrupt is rebuilt, never trusted. Prints the test accuracy.
     """
     source = data.resolve_source(source)
-    device = device or get_device()
+    device = torch.device(device or get_device())
     key = _key(source)
     path = data.cache_dir() / f"classifier-{source}-{budgets.mode()}.pt"
-    model = MNISTClassifier()
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        if state.get("key") != key:
-            raise ValueError(f"stale cache {state.get('key')} != {key}")
-        model.load_state_dict(state["model"])
-        acc = state["test_accuracy"]
-        model.to(device).eval()
-        if verbose:
-            print(f"Loaded the MNIST classifier ({source} data): test "
-                  f"accuracy {acc:.2%}.")
-        return model
-    except Exception as err:  # missing, unreadable, stale or mismatched
-        if verbose and path.exists():
-            print(f"Rebuilding the classifier cache ({err}).")
-    x, y = data.load_mnist("train", source, device)
-    steps = budgets.pick(full=1000 if source == "embedded" else 3000,
-                         quick=60)
-    model = fit(x, y, steps, progress=verbose)
-    x_test, y_test = data.load_mnist("test", source, device)
-    acc = accuracy(model, x_test, y_test)
-    ckpt.save(path, {"key": key, "model": model.state_dict(),
-                     "test_accuracy": acc})
+    # a private stream seeded with 0: the caller's random stream is left as
+    # it was, and the classifier is the same whatever ran before it
+    accel = [device] if device.type in ("cuda", "mps") else []
+    with torch.random.fork_rng(devices=accel, device_type=device.type
+                               if accel else None):
+        _seed(device, 0)
+        model = MNISTClassifier()
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            if state.get("key") != key:
+                raise ValueError(f"stale cache {state.get('key')} != {key}")
+            model.load_state_dict(state["model"])
+            acc = state["test_accuracy"]
+            model.to(device).eval()
+            if verbose:
+                print(f"Loaded the MNIST classifier ({source} data): test "
+                      f"accuracy {acc:.2%}.")
+            return model
+        except Exception as err:  # missing, unreadable, stale or mismatched
+            if verbose and path.exists():
+                print(f"Rebuilding the classifier cache ({err}).")
+        x, y = data.load_mnist("train", source, device)
+        steps = budgets.pick(full=1000 if source == "embedded" else 3000,
+                             quick=60)
+        model = fit(x, y, steps, progress=verbose)
+        x_test, y_test = data.load_mnist("test", source, device)
+        acc = accuracy(model, x_test, y_test)
+    _save_or_warn(path, {"key": key, "model": model.state_dict(),
+                         "test_accuracy": acc})
     if verbose:
         print(f"Trained the MNIST classifier on {len(x)} {source} digits: "
               f"test accuracy {acc:.2%} on {len(x_test)} held-out digits.")
     return model
+
+
+def _seed(device: torch.device, seed: int) -> None:
+    """Seed the CPU generator and ``device``'s, and no other."""
+    torch.default_generator.manual_seed(seed)
+    if device.type == "cuda":
+        with torch.cuda.device(device):
+            torch.cuda.manual_seed(seed)
+    elif device.type == "mps":
+        torch.mps.manual_seed(seed)
+
+
+def _save_or_warn(path, state: dict) -> None:
+    """Write the cache; if it cannot be written, say so and carry on."""
+    try:
+        ckpt.save(path, state)
+    except (OSError, RuntimeError) as err:  # a read-only or full cache
+        warnings.warn(
+            f"the trained classifier could not be saved to {path} ({err}); "
+            "it is used now but will be trained again next time: set "
+            "GANLIB_CACHE to a folder you can write", stacklevel=3)

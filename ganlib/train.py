@@ -394,17 +394,15 @@ def _use_amp(device: torch.device) -> bool:
     return device.type == "cuda" and torch.cuda.is_bf16_supported()
 
 
-def _flush(pending: list[dict], history: History, first_step: int
-           ) -> dict[str, float]:
+def _flush(pending: list[torch.Tensor], names: list[str], history: History,
+           first_step: int) -> dict[str, float]:
     """Move buffered step logs into the history; stop at NaN or inf.
 
     Returns the last step's logs.
     """
     if not pending:
         return {}
-    names = list(pending[0])
-    rows = torch.stack([torch.stack([logs[n].float() for n in names])
-                        for logs in pending]).tolist()  # one device sync
+    rows = torch.stack(pending).tolist()  # one device sync per flush
     pending.clear()
     for i, row in enumerate(rows):
         step = first_step + i + 1
@@ -528,20 +526,24 @@ def fit(step: Step, steps: int, *, callbacks: Sequence[Callback] = (),
                 **{name: part.state_dict()
                    for name, part in step.parts().items()}})
 
-    pending: list[dict] = []
+    pending: list[torch.Tensor] = []  # one row of logs per step
+    names: list[str] = []
     flushed, last = start, {}
     bar = tqdm(total=steps, initial=start, desc=desc, unit="step",
                disable=not (budgets.show_progress(progress) and main_process))
     with _DeferInterrupt() as interrupt, bar:
         for it in range(start + 1, steps + 1):
             with autocast:
-                pending.append(step())
+                logs = step()
+            # a copy of the values only: a log may hold a large buffer
+            pending.append(torch.stack([v.float() for v in logs.values()]))
+            names = list(logs)
             for cb in callbacks:
                 if cb.due(it, steps):
                     cb(it, step, history)
             save_now = it % checkpoint_every == 0 or interrupt.asked
             if it % log_every == 0 or it == steps or save_now:
-                last = _flush(pending, history, flushed)
+                last = _flush(pending, names, history, flushed)
                 flushed = it
                 bar.set_postfix({n: f"{v:.3f}" for n, v in last.items()})
             if save_now:
