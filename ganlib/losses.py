@@ -13,11 +13,12 @@ import torch.nn.functional as F
 
 def _check_logits(*logits: torch.Tensor) -> None:
     for a in logits:
-        if not torch.is_tensor(a) or a.ndim != 1:
-            shape = tuple(a.shape) if torch.is_tensor(a) else type(a)
-            raise ValueError(f"losses take a 1-D tensor of logits (B,), got "
-                             f"{shape}; did the discriminator squeeze its "
-                             "output?")
+        if not torch.is_tensor(a) or not a.is_floating_point() or \
+                a.numel() == 0:
+            what = (f"{a.dtype} tensor of shape {tuple(a.shape)}"
+                    if torch.is_tensor(a) else type(a).__name__)
+            raise ValueError(f"losses take a non-empty float tensor of "
+                             f"discriminator logits, got {what}")
 
 
 def d_loss(real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
@@ -25,7 +26,10 @@ def d_loss(real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
 
     .. math:: L_D = -\mathbb{E}_x[\log D(x)] - \mathbb{E}_z[\log(1 - D(G(z)))]
 
-    i.e. binary cross-entropy with label 1 on real and 0 on fake outputs.
+    i.e. binary cross-entropy with label 1 on real and 0 on fake outputs,
+    averaged over every logit: one per sample (B,), per patch (B, 1, H,
+    W) or per toy model and sample (S * B,); real and fake may differ in
+    shape.
     """
     _check_logits(real_out, fake_out)
     return F.softplus(-real_out).mean() + F.softplus(fake_out).mean()
@@ -51,3 +55,22 @@ def g_loss_nonsaturating(fake_out: torch.Tensor) -> torch.Tensor:
     """
     _check_logits(fake_out)
     return F.softplus(-fake_out).mean()
+
+
+def feature_matching(f_real: torch.Tensor, f_fake: torch.Tensor
+                     ) -> torch.Tensor:
+    r"""Feature matching (Salimans et al., 2016): the generator matches the
+    mean of D's features on real data.
+
+    .. math:: L_G = \lVert \mathbb{E}_x f(x) - \mathbb{E}_z f(G(z))
+       \rVert_2^2
+
+    on features (B, d); for S toy models at once, (S, B, d), the S squared
+    distances are averaged.
+    """
+    if f_real.ndim < 2 or f_real.shape[:-2] != f_fake.shape[:-2] or \
+            f_real.shape[-1] != f_fake.shape[-1]:
+        raise ValueError("feature_matching needs two feature batches (B, d) "
+                         "or (S, B, d) of one d, got "
+                         f"{tuple(f_real.shape)} and {tuple(f_fake.shape)}")
+    return (f_real.mean(-2) - f_fake.mean(-2)).pow(2).sum(-1).mean()

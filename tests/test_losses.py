@@ -4,6 +4,7 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from ganlib import losses
 
@@ -55,7 +56,35 @@ def test_saturating_gradient_vanishes_where_nonsaturating_does_not():
     assert abs(g_nonsat.item()) > 0.99
 
 
-@pytest.mark.parametrize("bad", [torch.zeros(4, 1), torch.zeros(()), [0.0]])
-def test_losses_reject_wrong_shapes(bad):
-    with pytest.raises(ValueError, match="1-D tensor of logits"):
+@pytest.mark.parametrize("bad", [torch.zeros(0), torch.zeros(4, dtype=torch.long),
+                                 [0.0]])
+def test_losses_reject_what_is_not_logits(bad):
+    with pytest.raises(ValueError, match="non-empty float tensor"):
         losses.g_loss_nonsaturating(bad)
+
+
+def test_d_loss_is_bce_over_logits_of_any_shape():
+    # one per sample, one per patch, real and fake of different sizes
+    for real, fake in ((torch.randn(8), torch.randn(8)),
+                       (torch.randn(4, 1, 7, 7), torch.randn(4, 1, 7, 7)),
+                       (torch.randn(6), torch.randn(12))):
+        bce = F.binary_cross_entropy_with_logits
+        expected = bce(real, torch.ones_like(real)) + \
+            bce(fake, torch.zeros_like(fake))
+        torch.testing.assert_close(losses.d_loss(real, fake), expected)
+
+
+def test_feature_matching_is_the_squared_distance_of_the_means():
+    f_real, f_fake = torch.randn(16, 5), torch.randn(16, 5)
+    by_hand = sum((f_real[:, j].mean() - f_fake[:, j].mean()) ** 2
+                  for j in range(5))
+    torch.testing.assert_close(losses.feature_matching(f_real, f_fake),
+                               by_hand)
+    # S models at once: the mean of their S distances
+    many_real, many_fake = torch.randn(3, 16, 5), torch.randn(3, 16, 5)
+    each = [losses.feature_matching(r, f)
+            for r, f in zip(many_real, many_fake)]
+    torch.testing.assert_close(
+        losses.feature_matching(many_real, many_fake), sum(each) / 3)
+    with pytest.raises(ValueError, match="one d"):
+        losses.feature_matching(torch.randn(4, 5), torch.randn(4, 6))

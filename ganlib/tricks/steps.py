@@ -1,5 +1,5 @@
-"""Step functions for :func:`ganlib.train.train` (same signature as
-``update_D`` / ``update_G``): the WGAN-GP critic step, the
+"""Halves of a GAN step for :class:`ganlib.train.GANStep` (same signature
+as ``update_D`` / ``update_G``): the WGAN-GP critic step, the
 feature-matching generator step and the unrolled-GAN generator step."""
 
 from __future__ import annotations
@@ -49,14 +49,16 @@ class FeatureMatchingStep:
 
     def __call__(self, G, D, opt_G, loss_G, z, cond=()):
         with torch.no_grad():  # real features are a fixed target
-            f_real = D.features(self.sample_real(z.shape[-2])).mean(-2)
+            f_real = D.features(self.sample_real(z.shape[-2]))
         D.requires_grad_(False)  # gradients flow through D to G only
-        f_fake = D.features(G(z)).mean(-2)  # (S, h) or (h,)
-        loss = (f_real - f_fake).pow(2).sum(-1).mean()
-        opt_G.zero_grad(set_to_none=True)
-        loss.backward()
-        opt_G.step()
-        D.requires_grad_(True)
+        try:
+            f_fake = D.features(G(z))  # (S, B, h) or (B, h)
+            loss = losses.feature_matching(f_real, f_fake)
+            opt_G.zero_grad(set_to_none=True)
+            loss.backward()
+            opt_G.step()
+        finally:  # an interrupt or an error must not leave D frozen
+            D.requires_grad_(True)
         return loss.detach()
 
 
