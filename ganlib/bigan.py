@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganlib import models
+from ganlib import losses, models, train
 
 
 _check_labels = models._check_labels  # the same label checks as G and D
@@ -197,7 +197,7 @@ def d_loss_pairs(D: nn.Module, x_real: torch.Tensor, z_enc: torch.Tensor,
     """
     real_out = D(x_real, z_enc, *cond)
     fake_out = D(x_fake, z, *cond)
-    return F.softplus(-real_out).mean() + F.softplus(fake_out).mean()
+    return losses.d_loss(real_out, fake_out)
 
 
 def eg_loss_pairs(D: nn.Module, x_real: torch.Tensor, z_enc: torch.Tensor,
@@ -210,7 +210,8 @@ def eg_loss_pairs(D: nn.Module, x_real: torch.Tensor, z_enc: torch.Tensor,
     """
     real_out = D(x_real, z_enc, *cond)
     fake_out = D(x_fake, z, *cond)
-    return F.softplus(real_out).mean() + F.softplus(-fake_out).mean()
+    # D's loss with the labels swapped: fakes called real, reals fake
+    return losses.d_loss(fake_out, real_out)
 
 
 def update_D(E: nn.Module, G: nn.Module, D: nn.Module,
@@ -233,39 +234,55 @@ def update_EG(E: nn.Module, G: nn.Module, D: nn.Module,
               ) -> torch.Tensor:
     """(2) Update E and G together: make D swap its answers."""
     D.requires_grad_(False)  # gradients flow through D to E and G only
-    loss = eg_loss_pairs(D, x_real, E(x_real, *cond), G(z, *cond), z, cond)
-    opt_EG.zero_grad(set_to_none=True)
-    loss.backward()
-    opt_EG.step()
-    D.requires_grad_(True)
+    try:
+        loss = eg_loss_pairs(D, x_real, E(x_real, *cond), G(z, *cond), z,
+                             cond)
+        opt_EG.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_EG.step()
+    finally:  # an interrupt or an error must not leave D frozen
+        D.requires_grad_(True)
     return loss.detach()
+
+
+class BiGANStep(train.Step):
+    """One D step on pairs, then one joint step of E and G."""
+
+    def __init__(self, E: nn.Module, G: nn.Module, D: nn.Module,
+                 sample_real: Callable, *, batch_size: int = 64,
+                 lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999)
+                 ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"need batch_size >= 1, got {batch_size}")
+        self.E, self.G, self.D = E, G, D
+        self.sample_real, self.batch_size = sample_real, batch_size
+        self.opt_D = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
+        self.opt_EG = torch.optim.Adam([*E.parameters(), *G.parameters()],
+                                       lr=lr, betas=betas)
+        self.networks = {"E": E, "G": G, "D": D}
+        self.optimizers = {"D": self.opt_D, "EG": self.opt_EG}
+
+    def __call__(self) -> dict[str, torch.Tensor]:
+        x_real, cond = train.split_batch(self.sample_real(self.batch_size))
+        z = torch.randn(len(x_real), self.G.latent_dim,
+                        device=x_real.device)
+        loss_D = update_D(self.E, self.G, self.D, self.opt_D, x_real, z,
+                          cond)
+        loss_EG = update_EG(self.E, self.G, self.D, self.opt_EG, x_real, z,
+                            cond)
+        return {"loss_D": loss_D, "loss_EG": loss_EG}
 
 
 def fit(E: nn.Module, G: nn.Module, D: nn.Module, sample_real: Callable, *,
         steps: int, batch_size: int = 64, lr: float = 2e-4,
-        betas: tuple[float, float] = (0.5, 0.999)
-        ) -> dict[str, list[float]]:
+        betas: tuple[float, float] = (0.5, 0.999), progress: bool = True,
+        **loop) -> train.History:
     """Train E, G and D for ``steps`` steps; ``sample_real(n)`` returns x or
-    (x, y). Returns the per-step losses."""
-    if steps < 0 or batch_size < 1:
-        raise ValueError(f"need steps >= 0 and batch_size >= 1, got "
-                         f"{steps}, {batch_size}")
-    for m in (E, G, D):
-        m.train()
-    opt_D = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
-    opt_EG = torch.optim.Adam([*E.parameters(), *G.parameters()], lr=lr,
-                              betas=betas)
-    history: dict[str, list[float]] = {"loss_D": [], "loss_EG": []}
-    for _ in range(steps):
-        batch = sample_real(batch_size)
-        x_real, cond = (batch[0], tuple(batch[1:])) \
-            if isinstance(batch, (tuple, list)) else (batch, ())
-        z = torch.randn(len(x_real), G.latent_dim, device=x_real.device)
-        l_D = update_D(E, G, D, opt_D, x_real, z, cond)
-        l_EG = update_EG(E, G, D, opt_EG, x_real, z, cond)
-        history["loss_D"].append(l_D.item())
-        history["loss_EG"].append(l_EG.item())
-    return history
+    (x, y). Returns the history of loss_D and loss_EG; other keyword
+    arguments (``checkpoint``, ``callbacks``, ...) go to ``train.fit``."""
+    step = BiGANStep(E, G, D, sample_real, batch_size=batch_size, lr=lr,
+                     betas=betas)
+    return train.fit(step, steps, progress=progress, desc="bigan", **loop)
 
 
 # --------------------------------------------------------------- inspect

@@ -149,7 +149,7 @@ def describe(fn) -> str:
     return f"{type(fn).__name__}{simple}"
 
 
-def _split_batch(batch) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+def split_batch(batch) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
     """A real batch is x or (x, *cond); cond (e.g. labels) feeds G and D."""
     if isinstance(batch, (tuple, list)):
         return batch[0], tuple(batch[1:])
@@ -263,7 +263,7 @@ class GANStep(Step):
     def __call__(self) -> dict[str, torch.Tensor]:
         shared = {}
         for i in range(self.k):  # (1) k discriminator steps
-            x_real, cond = _split_batch(self.sample_real(self.batch_size))
+            x_real, cond = split_batch(self.sample_real(self.batch_size))
             z = self.sample_z(self.batch_size)
             if self.share_fake and i == self.k - 1:
                 # the last D step and the G step share one G(z), graph kept
