@@ -320,21 +320,6 @@ def fit_vae(model: VAE, x_train: torch.Tensor, steps: int = 1000,
 
 
 @torch.no_grad()
-def sharpness(x: torch.Tensor) -> float:
-    r"""Mean image-gradient magnitude of images (B, C, H, W); blur lowers it.
-
-    .. math:: \frac{1}{|\Omega|}\sum_{i,j} \sqrt{(x_{i+1,j} - x_{i,j})^2
-       + (x_{i,j+1} - x_{i,j})^2}
-    """
-    if x.ndim != 4 or x.shape[-1] < 2 or x.shape[-2] < 2:
-        raise ValueError(f"sharpness expects images (B, C, H, W) of at "
-                         f"least 2x2 pixels, got {tuple(x.shape)}")
-    dy = x[..., 1:, :-1] - x[..., :-1, :-1]  # (B, C, H-1, W-1)
-    dx = x[..., :-1, 1:] - x[..., :-1, :-1]
-    return (dx.pow(2) + dy.pow(2)).sqrt().mean().item()
-
-
-@torch.no_grad()
 def reconstruction_mse(model: nn.Module, x: torch.Tensor,
                        batch_size: int = 1000) -> float:
     """Mean squared error per pixel of the reconstructions of x (eval mode).

@@ -373,19 +373,3 @@ def invert_layers(extractor: LayerFeatures, x0: torch.Tensor,
         return loss + lam * tv_loss(x, beta, reduction="none"), loss
 
     return _optimise(per_image_loss, x_init, steps, lr, clamp)
-
-
-# ------------------------------------------------------------ measurements
-
-
-def gradient_magnitude(x: torch.Tensor) -> torch.Tensor:
-    """Mean absolute finite difference per image (B,): a sharpness score.
-
-    Blurry images change slowly from pixel to pixel and score low; crisp
-    strokes with sharp edges score high.
-    """
-    if not torch.is_tensor(x) or x.ndim != 4:
-        raise ValueError("gradient_magnitude expects images (B, C, H, W)")
-    dx = (x[..., :, 1:] - x[..., :, :-1]).abs().flatten(1).mean(1)
-    dy = (x[..., 1:, :] - x[..., :-1, :]).abs().flatten(1).mean(1)
-    return (dx + dy) / 2  # (B,)

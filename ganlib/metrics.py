@@ -107,3 +107,24 @@ def sample_quality(classifier: MNISTClassifier, x: torch.Tensor,
     share = torch.bincount(label.cpu(), minlength=10).float() / len(x)
     return SampleQuality(confident=(conf >= threshold).float().mean().item(),
                          class_share=share.tolist(), threshold=threshold)
+
+
+def sharpness(x: torch.Tensor, per_image: bool = False):
+    r"""Mean absolute difference between neighbouring pixels: edges score
+    high, blur scores low.
+
+    .. math:: \tfrac12\big(\overline{|x_{i,j+1} - x_{i,j}|}
+       + \overline{|x_{i+1,j} - x_{i,j}|}\big)
+
+    One float for the batch of images (B, C, H, W), or one value per
+    image (B,) with ``per_image=True``.
+    """
+    if not torch.is_tensor(x) or x.ndim != 4 or x.shape[-1] < 2 or \
+            x.shape[-2] < 2 or len(x) == 0:
+        shape = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
+        raise ValueError(f"sharpness expects a batch of images (B, C, H, W)"
+                         f" of at least 2x2 pixels, got {shape}")
+    dx = (x[..., :, 1:] - x[..., :, :-1]).abs().flatten(1).mean(1)
+    dy = (x[..., 1:, :] - x[..., :-1, :]).abs().flatten(1).mean(1)
+    per = (dx + dy) / 2  # (B,)
+    return per if per_image else per.mean().item()

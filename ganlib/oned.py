@@ -290,10 +290,3 @@ def plot_density_map(ax: plt.Axes, rec: Recorder,
     if title:
         ax.set_title(title, fontsize=9)
     return ax
-
-
-def smooth(values: Sequence[float], window: int = 50) -> torch.Tensor:
-    """Moving average (valid part) of a curve, for noisy per-step values."""
-    t = torch.as_tensor(list(values), dtype=torch.float32)
-    w = max(1, min(window, len(t)))
-    return t.unfold(0, w, 1).mean(1)

@@ -44,6 +44,17 @@ def show_images(x: torch.Tensor, nrow: int = 8, title: str | None = None,
     return ax
 
 
+def moving_average(values: Sequence[float], window: int = 25
+                   ) -> torch.Tensor:
+    """Moving average (the valid part, len - window + 1 points) of a noisy
+    per-step curve; the window shrinks to the curve if it is shorter."""
+    t = torch.as_tensor(list(values), dtype=torch.float32)
+    if t.ndim != 1 or len(t) == 0:
+        raise ValueError("moving_average needs a non-empty list of numbers")
+    w = max(1, min(window, len(t)))
+    return t.unfold(0, w, 1).mean(1)
+
+
 def plot_history(history: History, smooth: int = 25,
                  axes: Sequence[plt.Axes] | None = None):
     """Losses and mean discriminator outputs over training, side by side."""
@@ -53,9 +64,7 @@ def plot_history(history: History, smooth: int = 25,
         _, axes = plt.subplots(1, 2, figsize=(10, 3.2))
 
     def ma(values):
-        t = torch.tensor(values)
-        w = max(1, min(smooth, len(t)))
-        return torch.nn.functional.avg_pool1d(t[None, None], w, 1)[0, 0]
+        return moving_average(values, smooth)
 
     steps = history.step[max(1, min(smooth, len(history.step))) - 1:]
     axes[0].plot(steps, ma(history["loss_D"]), label="loss_D")

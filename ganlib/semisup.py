@@ -12,15 +12,13 @@ trained by feature matching on an intermediate layer of D.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
-from ganlib.data import random_shift
+from ganlib import data, losses, train
 
 # ------------------------------------------------------------------- data
 
@@ -80,18 +78,6 @@ def d_loss_semisup(logits_lab: torch.Tensor, y_lab: torch.Tensor,
     unsupervised = 0.5 * (-lse_unl.mean() + F.softplus(lse_unl).mean()
                           + F.softplus(lse_fake).mean())
     return supervised + w_unl * unsupervised
-
-
-def feature_matching_loss(f_real: torch.Tensor, f_fake: torch.Tensor
-                          ) -> torch.Tensor:
-    r"""Feature matching: :math:`\lVert \mathbb{E} f(x) - \mathbb{E}
-    f(G(z)) \rVert_2^2 / d` on features of shape (B, d)."""
-    if f_real.ndim != 2 or f_fake.ndim != 2 or \
-            f_real.shape[1] != f_fake.shape[1]:
-        raise ValueError("feature_matching_loss needs two (B, d) feature "
-                         f"batches, got {tuple(f_real.shape)} and "
-                         f"{tuple(f_fake.shape)}")
-    return (f_real.mean(0) - f_fake.mean(0)).pow(2).mean()
 
 
 def d_prob_real(logits: torch.Tensor) -> torch.Tensor:
@@ -219,25 +205,16 @@ def update_G(G: nn.Module, D: Classifier, opt_G: torch.optim.Optimizer,
              x_unl: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     """(2) Update G: match the mean features of real and generated data."""
     D.requires_grad_(False)  # gradients flow through D to G, not into D
-    with torch.no_grad():  # the real features are a fixed target
-        f_real = D.features(x_unl)
-    loss = feature_matching_loss(f_real, D.features(G(z)))
-    opt_G.zero_grad(set_to_none=True)
-    loss.backward()
-    opt_G.step()
-    D.requires_grad_(True)
+    try:
+        with torch.no_grad():  # the real features are a fixed target
+            f_real = D.features(x_unl)
+        loss = losses.feature_matching(f_real, D.features(G(z)))
+        opt_G.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_G.step()
+    finally:  # an interrupt or an error must not leave D frozen
+        D.requires_grad_(True)
     return loss.detach()
-
-
-@dataclass
-class SemiSupHistory:
-    """Losses per step and the test error at each evaluation."""
-
-    step: list[int] = field(default_factory=list)
-    loss_D: list[float] = field(default_factory=list)
-    loss_G: list[float] = field(default_factory=list)
-    eval_step: list[int] = field(default_factory=list)
-    test_error: list[float] = field(default_factory=list)
 
 
 @torch.no_grad()
@@ -260,68 +237,137 @@ def _linear_decay(opt: torch.optim.Optimizer, steps: int, start: float
     return torch.optim.lr_scheduler.LambdaLR(opt, factor)
 
 
+def _adam(net: nn.Module, lr: float) -> torch.optim.Adam:
+    return torch.optim.Adam(net.parameters(), lr=lr, betas=(0.5, 0.999))
+
+
+class SemiSupStep(train.Step):
+    """One K+1-class step of D, then one feature-matching step of G.
+
+    Both learning rates decay linearly to 0 over the last
+    ``1 - decay_start`` share of ``steps``, the length of the whole run.
+    ``max_shift > 0`` shifts every real image, labelled and unlabelled, by
+    a random offset of up to that many pixels each time it is drawn
+    (:func:`ganlib.data.random_shift`); generated images are left alone.
+    """
+
+    def __init__(self, G: nn.Module, D: Classifier, x_lab: torch.Tensor,
+                 y_lab: torch.Tensor, x_unl: torch.Tensor, *, steps: int,
+                 batch_size: int = 100, lr: float = 3e-3,
+                 decay_start: float = 0.5, w_unl: float = 1.0,
+                 max_shift: int = 0) -> None:
+        if batch_size < 1:
+            raise ValueError(f"need batch_size >= 1, got {batch_size}")
+        self.G, self.D = G.to(x_lab.device), D.to(x_lab.device)
+        self.sample_lab = data.TensorSampler(x_lab, y_lab)
+        self.sample_unl = data.TensorSampler(x_unl)
+        self.batch_size = batch_size
+        self.n_lab = min(batch_size, len(x_lab))
+        self.steps, self.decay_start = steps, decay_start
+        self.w_unl, self.max_shift = w_unl, max_shift
+        self.opt_D, self.opt_G = _adam(D, lr), _adam(G, lr)
+        self.networks = {"G": G, "D": D}
+        self.optimizers = {"G": self.opt_G, "D": self.opt_D}
+        self.schedulers = {name: _linear_decay(opt, steps, decay_start)
+                           for name, opt in self.optimizers.items()}
+
+    def _shift(self, x: torch.Tensor) -> torch.Tensor:
+        return data.random_shift(x, self.max_shift)
+
+    def _z(self) -> torch.Tensor:
+        return torch.rand(self.batch_size, self.G.latent_dim,
+                          device=self.device)
+
+    def __call__(self) -> dict[str, torch.Tensor]:
+        # the draws keep their order (labelled, unlabelled, z, then the
+        # shifts) so that a seed gives the same run as ever
+        x_lab, y_lab = self.sample_lab(self.n_lab)
+        x_unl, z = self.sample_unl(self.batch_size), self._z()
+        x_lab = self._shift(x_lab)
+        loss_D = update_D(self.G, self.D, self.opt_D, x_lab, y_lab,
+                          self._shift(x_unl), z, self.w_unl)
+        # the G step gets its own unlabelled batch and noise
+        x_unl, z = self.sample_unl(self.batch_size), self._z()
+        loss_G = update_G(self.G, self.D, self.opt_G, self._shift(x_unl), z)
+        for sched in self.schedulers.values():
+            sched.step()
+        return {"loss_D": loss_D, "loss_G": loss_G}
+
+    def settings(self) -> dict:
+        return {**super().settings(), "steps": self.steps,
+                "decay_start": self.decay_start, "w_unl": self.w_unl,
+                "max_shift": self.max_shift}
+
+
 def fit_gan(G: nn.Module, D: Classifier, x_lab: torch.Tensor,
             y_lab: torch.Tensor, x_unl: torch.Tensor, *, steps: int,
             batch_size: int = 100, lr: float = 3e-3, decay_start: float = 0.5,
             w_unl: float = 1.0, max_shift: int = 0,
             x_test: torch.Tensor | None = None,
-            y_test: torch.Tensor | None = None, eval_every: int = 0
-            ) -> SemiSupHistory:
+            y_test: torch.Tensor | None = None, eval_every: int = 0,
+            progress: bool = True, **loop) -> train.History:
     """Train D (K+1 classes) and G (feature matching) for ``steps`` steps.
 
-    ``max_shift > 0`` shifts every real image, labelled and unlabelled, by
-    a random offset of up to that many pixels each time it is drawn
-    (:func:`ganlib.data.random_shift`); generated images are left alone.
+    Returns the history of loss_D and loss_G and, given x_test and
+    ``eval_every > 0``, of the test error every ``eval_every`` steps and
+    at the last (``hist["test_error"]``, ``hist.steps_of("test_error")``).
+    ``max_shift`` as in :class:`SemiSupStep`; other keyword arguments
+    (``checkpoint``, ``callbacks``, ...) go to ``train.fit``.
     """
-    device = x_lab.device
-    G.to(device).train()
-    D.to(device).train()
-    opt_D = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
-    opt_G = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
-    scheds = [_linear_decay(o, steps, decay_start) for o in (opt_D, opt_G)]
-    n_lab = min(batch_size, len(x_lab))
-    hist = SemiSupHistory()
-    for step in range(1, steps + 1):
-        i_lab = torch.randint(len(x_lab), (n_lab,), device=device)
-        i_unl = torch.randint(len(x_unl), (batch_size,), device=device)
-        z = torch.rand(batch_size, G.latent_dim, device=device)
-        l_D = update_D(G, D, opt_D, random_shift(x_lab[i_lab], max_shift),
-                       y_lab[i_lab], random_shift(x_unl[i_unl], max_shift),
-                       z, w_unl)
-        i_unl = torch.randint(len(x_unl), (batch_size,), device=device)
-        z = torch.rand(batch_size, G.latent_dim, device=device)
-        l_G = update_G(G, D, opt_G, random_shift(x_unl[i_unl], max_shift),
-                       z)
-        for s in scheds:
-            s.step()
-        hist.step.append(step)
-        hist.loss_D.append(l_D.item())
-        hist.loss_G.append(l_G.item())
-        if x_test is not None and eval_every and \
-                (step % eval_every == 0 or step == steps):
-            hist.eval_step.append(step)
-            hist.test_error.append(error_rate(D, x_test, y_test))
-    return hist
+    step = SemiSupStep(G, D, x_lab, y_lab, x_unl, steps=steps,
+                       batch_size=batch_size, lr=lr, decay_start=decay_start,
+                       w_unl=w_unl, max_shift=max_shift)
+    callbacks = list(loop.pop("callbacks", ()))
+    if x_test is not None and eval_every > 0:
+        callbacks.append(train.Evaluate(
+            lambda s: error_rate(s.D, x_test, y_test), eval_every,
+            "test_error"))
+    return train.fit(step, steps, callbacks=callbacks, progress=progress,
+                     desc="semi-supervised GAN", **loop)
+
+
+class SupervisedStep(train.Step):
+    """One Adam step of cross-entropy on a (shifted) labelled batch."""
+
+    def __init__(self, D: nn.Module, x_lab: torch.Tensor, y_lab: torch.Tensor,
+                 *, steps: int, batch_size: int = 100, lr: float = 3e-3,
+                 decay_start: float = 0.5, max_shift: int = 0) -> None:
+        if batch_size < 1:
+            raise ValueError(f"need batch_size >= 1, got {batch_size}")
+        self.D = D.to(x_lab.device)
+        self.sample = data.TensorSampler(x_lab, y_lab)
+        self.batch_size, self.n_lab = batch_size, min(batch_size, len(x_lab))
+        self.steps, self.decay_start = steps, decay_start
+        self.max_shift = max_shift
+        self.opt = _adam(D, lr)
+        self.networks, self.optimizers = {"D": D}, {"D": self.opt}
+        self.schedulers = {"D": _linear_decay(self.opt, steps, decay_start)}
+
+    def __call__(self) -> dict[str, torch.Tensor]:
+        x, y = self.sample(self.n_lab)
+        x = data.random_shift(x, self.max_shift)
+        loss = F.cross_entropy(self.D(x), y)  # forward
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()                       # backward
+        self.opt.step()                       # update
+        self.schedulers["D"].step()
+        return {"loss": loss.detach()}
+
+    def settings(self) -> dict:
+        return {**super().settings(), "steps": self.steps,
+                "decay_start": self.decay_start, "max_shift": self.max_shift}
 
 
 def fit_supervised(D: nn.Module, x_lab: torch.Tensor, y_lab: torch.Tensor,
                    *, steps: int, batch_size: int = 100, lr: float = 3e-3,
-                   decay_start: float = 0.5, max_shift: int = 0
-                   ) -> list[float]:
+                   decay_start: float = 0.5, max_shift: int = 0,
+                   progress: bool = True, **loop) -> list[float]:
     """The baseline: the same network trained on the labelled set alone
-    (``max_shift`` as in :func:`fit_gan`)."""
-    D.to(x_lab.device).train()
-    opt = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
-    sched = _linear_decay(opt, steps, decay_start)
-    n_lab = min(batch_size, len(x_lab))
-    losses = []
-    for _ in range(steps):
-        i = torch.randint(len(x_lab), (n_lab,), device=x_lab.device)
-        loss = F.cross_entropy(D(random_shift(x_lab[i], max_shift)),
-                               y_lab[i])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        losses.append(loss.item())
-    return losses
+    (``max_shift`` as in :func:`fit_gan`); returns the loss per step.
+    Other keyword arguments (``checkpoint``, ...) go to ``train.fit``."""
+    step = SupervisedStep(D, x_lab, y_lab, steps=steps,
+                          batch_size=batch_size, lr=lr,
+                          decay_start=decay_start, max_shift=max_shift)
+    history = train.fit(step, steps, progress=progress, desc="labels only",
+                        **loop)
+    return history["loss"] if steps else []

@@ -118,19 +118,6 @@ def test_vae_shapes_sample_and_smoke_fit():
     assert ae.reconstruction_mse(vae, x[:100]) > 0
 
 
-def test_sharpness_by_hand_and_blur_lowers_it():
-    # a vertical edge: one column step of 2 per row in a 3x3 image
-    x = torch.tensor([[-1.0, 1.0, 1.0]] * 3)[None, None]
-    # the 2x2 grid of forward differences: dx = (2, 0), dy = 0 -> mean 1
-    assert ae.sharpness(x) == pytest.approx(1.0)
-    assert ae.sharpness(torch.zeros(2, 1, 5, 5)) == 0
-    digits, _ = data.load_mnist("test", "embedded")
-    blurred = F.avg_pool2d(digits[:50], 3, 1, 1)
-    assert ae.sharpness(blurred) < ae.sharpness(digits[:50])
-    with pytest.raises(ValueError):
-        ae.sharpness(torch.zeros(4, 784))
-
-
 def test_fit_keeps_only_the_loss_values_not_their_buffers(monkeypatch):
     # a CPU mse_loss result may keep its elementwise buffer as storage;
     # the recorded losses must not hold on to one such buffer per step

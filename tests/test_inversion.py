@@ -66,13 +66,6 @@ def test_center_mask_positions():
     assert m[0, 0, 1:6, 1:6].all() and m.sum() == 25
 
 
-def test_gradient_magnitude():
-    assert inversion.gradient_magnitude(torch.ones(2, 1, 5, 5)).tolist() \
-        == [0.0, 0.0]
-    x = torch.tensor([[[[0.0, 2.0], [0.0, 2.0]]]])  # dx = 2, dy = 0
-    assert inversion.gradient_magnitude(x).item() == pytest.approx(1.0)
-
-
 # --------------------------------------------------------------- shape tests
 
 

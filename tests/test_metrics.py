@@ -1,11 +1,13 @@
-"""Frechet distance against an independent computation; sample quality."""
+"""Frechet distance against an independent computation; sample quality;
+sharpness by hand."""
 
 import numpy as np
 import pytest
 import scipy.linalg
 import torch
+import torch.nn.functional as F
 
-from ganlib import metrics
+from ganlib import data, metrics
 
 
 def test_frechet_distance_matches_scipy_sqrtm():
@@ -44,3 +46,20 @@ def test_sample_quality_counts_confident_samples_and_classes():
     assert q.class_share[:4] == [0.5, 0.25, 0.0, 0.25]
     assert not q.coverage_ok
     assert "75.0%" in str(q)
+
+
+def test_sharpness_by_hand_and_blur_lowers_it():
+    # a vertical edge of height 2 between the columns of a 2x2 image:
+    # mean |dx| = 2, mean |dy| = 0, so (2 + 0) / 2 = 1
+    x = torch.tensor([[[[0.0, 2.0], [0.0, 2.0]]]])
+    assert metrics.sharpness(x) == pytest.approx(1.0)
+    flat_and_edge = torch.cat([torch.ones(1, 1, 2, 2), x])
+    assert metrics.sharpness(flat_and_edge, per_image=True).tolist() == \
+        [0.0, 1.0]
+    digits, _ = data.load_mnist("test", "embedded")
+    blurred = F.avg_pool2d(digits[:50], 3, 1, 1)
+    assert metrics.sharpness(blurred) < metrics.sharpness(digits[:50])
+    for bad in (torch.zeros(4, 784), torch.zeros(0, 1, 5, 5),
+                torch.zeros(2, 1, 1, 5)):
+        with pytest.raises(ValueError, match="at least 2x2"):
+            metrics.sharpness(bad)

@@ -66,3 +66,12 @@ def test_animation_alt_defaults_and_rejects_empty():
     assert re.search(r'<img alt="[^"]+"', page)
     with pytest.raises(ValueError, match="alt"):
         plot.animate([0], lambda ax, f: None, alt="  ")
+
+
+def test_moving_average_by_hand():
+    assert plot.moving_average([1.0, 2.0, 3.0, 4.0], 2).tolist() == \
+        [1.5, 2.5, 3.5]
+    # a window longer than the curve shrinks to it: one mean
+    assert plot.moving_average([1.0, 3.0], 25).tolist() == [2.0]
+    with pytest.raises(ValueError, match="non-empty"):
+        plot.moving_average([], 5)

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ganlib import semisup
+from ganlib import data, losses, semisup, train
 
 
 def test_d_prob_real_matches_z_over_z_plus_one():
@@ -47,16 +47,6 @@ def test_d_loss_semisup_rejects_1d_logits():
                                torch.zeros(3, 2), torch.zeros(3, 2))
 
 
-def test_feature_matching_loss_by_autograd():
-    f_real = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
-    f_fake = torch.tensor([[0.0, 0.0], [0.0, 2.0]], requires_grad=True)
-    loss = semisup.feature_matching_loss(f_real, f_fake)
-    assert loss.item() == pytest.approx(((2 - 0) ** 2 + (3 - 1) ** 2) / 2)
-    loss.backward()
-    # d/df_fake[i, j] = -2 (mean_real_j - mean_fake_j) / (d * B)
-    assert torch.allclose(f_fake.grad, torch.full((2, 2), -1.0))
-
-
 def test_select_labelled_partition_and_balance():
     y = torch.arange(10).repeat(7)
     lab, unl = semisup.select_labelled(y, 3, seed=5)
@@ -90,12 +80,15 @@ def test_fit_gan_and_baseline_smoke():
     G = semisup.Generator(latent_dim=8, hidden=(16,))
     before = [p.detach().clone() for p in G.parameters()]
     hist = semisup.fit_gan(G, D, x[lab], y[lab], x[unl], steps=3,
-                           batch_size=8, x_test=x, y_test=y, eval_every=2)
-    assert len(hist.loss_D) == 3 and hist.eval_step == [2, 3]
-    assert all(0 <= e <= 1 for e in hist.test_error)
+                           batch_size=8, x_test=x, y_test=y, eval_every=2,
+                           progress=False)
+    assert len(hist["loss_D"]) == 3 and hist.step == [1, 2, 3]
+    assert hist.steps_of("test_error") == [2, 3]
+    assert all(0 <= e <= 1 for e in hist["test_error"])
     assert any(not torch.equal(a, b) for a, b in zip(before, G.parameters()))
     B = semisup.Classifier(hidden=(32, 16))
-    losses = semisup.fit_supervised(B, x[lab], y[lab], steps=3)
+    losses = semisup.fit_supervised(B, x[lab], y[lab], steps=3,
+                                    progress=False)
     assert len(losses) == 3 and all(math.isfinite(v) for v in losses)
 
 
@@ -123,7 +116,7 @@ def test_max_shift_feeds_shifted_real_images(max_shift):
             return super().forward(x)
 
     semisup.fit_supervised(Recording(hidden=(16,)), x, y, steps=2,
-                           max_shift=max_shift)
+                           max_shift=max_shift, progress=False)
     inputs = torch.cat(seen)
     originals = [(row == x).flatten(1).all(1).any().item() for row in inputs]
     if max_shift == 0:
@@ -134,8 +127,174 @@ def test_max_shift_feeds_shifted_real_images(max_shift):
     seen.clear()
     G = semisup.Generator(latent_dim=4, hidden=(8,))
     semisup.fit_gan(G, Recording(hidden=(16,)), x, y, x, steps=1,
-                    batch_size=10, max_shift=max_shift)
+                    batch_size=10, max_shift=max_shift, progress=False)
     real = seen[0][:20]  # labelled, then unlabelled rows of the D step
     moved = sum(not (row == x).flatten(1).all(1).any().item()
                 for row in real)
     assert (moved > 10) == (max_shift > 0)
+
+
+# ------------------------------------------------------- through the loop
+
+
+def _tiny(seed=0):
+    """Tiny data and networks: 40 images, 2 labelled per class."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(40, 1, 28, 28, generator=g) * 2 - 1
+    y = torch.arange(10).repeat(4)
+    lab, _ = semisup.select_labelled(y, 2, seed=seed)
+    torch.manual_seed(seed)
+    D = semisup.Classifier(hidden=(32, 16))
+    G = semisup.Generator(latent_dim=8, hidden=(16,))
+    return G, D, x, y, lab
+
+
+def _params(*nets):
+    return [p.detach().clone() for net in nets for p in net.parameters()]
+
+
+def _equal(a, b):
+    assert len(a) == len(b)
+    assert all(torch.equal(p, q) for p, q in zip(a, b))
+
+
+def test_fit_gan_equals_the_old_loop():
+    # the old fit_gan body, with the shared feature matching in update_G
+    steps, batch, shift = 5, 8, 2
+    G, D, x, y, lab = _tiny()
+    x_lab, y_lab, x_unl = x[lab], y[lab], x
+    opt_D = torch.optim.Adam(D.parameters(), lr=3e-3, betas=(0.5, 0.999))
+    opt_G = torch.optim.Adam(G.parameters(), lr=3e-3, betas=(0.5, 0.999))
+    scheds = [semisup._linear_decay(o, steps, 0.5) for o in (opt_D, opt_G)]
+    n_lab = min(batch, len(x_lab))
+    torch.manual_seed(7)
+    old_D, old_G, old_err = [], [], []
+    for step in range(1, steps + 1):
+        i_lab = torch.randint(len(x_lab), (n_lab,))
+        i_unl = torch.randint(len(x_unl), (batch,))
+        z = torch.rand(batch, G.latent_dim)
+        l_D = semisup.update_D(
+            G, D, opt_D, data.random_shift(x_lab[i_lab], shift),
+            y_lab[i_lab], data.random_shift(x_unl[i_unl], shift), z)
+        i_unl = torch.randint(len(x_unl), (batch,))
+        z = torch.rand(batch, G.latent_dim)
+        l_G = semisup.update_G(
+            G, D, opt_G, data.random_shift(x_unl[i_unl], shift), z)
+        for s in scheds:
+            s.step()
+        old_D.append(l_D.item())
+        old_G.append(l_G.item())
+        if step % 2 == 0 or step == steps:
+            old_err.append(semisup.error_rate(D, x, y))
+    expected = _params(G, D)
+
+    G, D, x, y, lab = _tiny()
+    torch.manual_seed(7)
+    hist = semisup.fit_gan(G, D, x[lab], y[lab], x, steps=steps,
+                           batch_size=batch, max_shift=shift, x_test=x,
+                           y_test=y, eval_every=2, progress=False)
+    _equal(_params(G, D), expected)
+    assert hist["loss_D"] == old_D and hist["loss_G"] == old_G
+    assert hist["test_error"] == old_err
+
+
+def test_fit_gan_records_the_test_error_at_its_steps():
+    G, D, x, y, lab = _tiny()
+    hist = semisup.fit_gan(G, D, x[lab], y[lab], x, steps=7, batch_size=8,
+                           x_test=x, y_test=y, eval_every=3, progress=False)
+    assert hist.steps_of("test_error") == [3, 6, 7]  # and at the last
+    assert hist["test_error"][-1] == semisup.error_rate(D, x, y)
+    assert hist.step == list(range(1, 8))
+    G, D, x, y, lab = _tiny()
+    hist = semisup.fit_gan(G, D, x[lab], y[lab], x, steps=2, batch_size=8,
+                           eval_every=3, progress=False)  # no test set
+    assert "test_error" not in hist
+
+
+class _StopAt(train.Callback):
+    """Stops the run (as Ctrl-C would) after step ``at``, if any."""
+
+    def __init__(self, at=None):
+        self.at = at
+
+    def __call__(self, it, step, history):
+        if it == self.at:
+            raise KeyboardInterrupt
+
+
+def test_fit_gan_resumes_bit_for_bit(tmp_path):
+    # the lr schedule spans the whole run, so the first run is stopped
+    # part way rather than asked for fewer steps
+    def run(**loop):
+        G, D, x, y, lab = _tiny()
+        torch.manual_seed(3)
+        hist = semisup.fit_gan(G, D, x[lab], y[lab], x, steps=8,
+                               batch_size=8, max_shift=2, x_test=x,
+                               y_test=y, eval_every=3, progress=False,
+                               **loop)
+        return _params(G, D), hist
+
+    expected, hist_a = run(callbacks=[_StopAt()])
+    path = tmp_path / "semisup.pt"
+    with pytest.raises(KeyboardInterrupt):  # saved at 4, stopped at 5
+        run(checkpoint=path, checkpoint_every=4, callbacks=[_StopAt(5)])
+    got, hist_b = run(checkpoint=path, checkpoint_every=4,
+                      callbacks=[_StopAt()])
+    _equal(got, expected)
+    assert hist_a.step == hist_b.step
+    for name in ("loss_D", "loss_G", "test_error"):
+        assert hist_a[name] == hist_b[name]
+        assert hist_a.steps_of(name) == hist_b.steps_of(name)
+
+
+def test_fit_gan_refuses_to_resume_another_schedule(tmp_path):
+    G, D, x, y, lab = _tiny()
+    path = tmp_path / "semisup.pt"
+    semisup.fit_gan(G, D, x[lab], y[lab], x, steps=2, batch_size=8,
+                    checkpoint=path, progress=False)
+    with pytest.raises(ValueError, match="steps: saved 2, now 4"):
+        semisup.fit_gan(G, D, x[lab], y[lab], x, steps=4, batch_size=8,
+                        checkpoint=path, progress=False)
+
+
+def test_fit_supervised_resumes_bit_for_bit(tmp_path):
+    def run(**loop):
+        _, D, x, y, lab = _tiny()
+        torch.manual_seed(3)
+        loss = semisup.fit_supervised(D, x[lab], y[lab], steps=8,
+                                      batch_size=8, max_shift=2,
+                                      progress=False, **loop)
+        return _params(D), loss
+
+    expected, loss_a = run(callbacks=[_StopAt()])
+    path = tmp_path / "supervised.pt"
+    with pytest.raises(KeyboardInterrupt):
+        run(checkpoint=path, checkpoint_every=4, callbacks=[_StopAt(5)])
+    got, loss_b = run(checkpoint=path, checkpoint_every=4,
+                      callbacks=[_StopAt()])
+    _equal(got, expected)
+    assert loss_a == loss_b and len(loss_a) == 8
+
+
+def test_an_error_in_the_G_step_leaves_D_trainable():
+    G, D, x, _, _ = _tiny()
+    opt_G = torch.optim.Adam(G.parameters())
+
+    def broken(z):
+        raise KeyboardInterrupt  # as if Ctrl-C came inside the G step
+
+    with pytest.raises(KeyboardInterrupt):
+        semisup.update_G(broken, D, opt_G, x[:4], torch.rand(4, 8))
+    assert all(p.requires_grad for p in D.parameters())
+
+
+def test_update_G_uses_the_shared_feature_matching():
+    G, D, x, _, _ = _tiny()
+    D.eval()  # no noise: the loss is a function of the weights alone
+    z = torch.rand(6, 8)
+    opt_G = torch.optim.SGD(G.parameters(), lr=0.0)
+    loss = semisup.update_G(G, D, opt_G, x[:6], z)
+    with torch.no_grad():
+        expected = losses.feature_matching(D.features(x[:6]),
+                                           D.features(G(z)))
+    assert torch.equal(loss, expected)
