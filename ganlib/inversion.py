@@ -26,6 +26,8 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 
+from ganlib import train
+
 Features = dict[str, torch.Tensor]
 
 
@@ -240,6 +242,48 @@ class Inversion:
         return self.objective.mean(dim=1).tolist()
 
 
+class _Pixels(nn.Module):
+    """The images being optimised, as the one "network" of the step."""
+
+    def __init__(self, x_init: torch.Tensor) -> None:
+        super().__init__()
+        self.x = nn.Parameter(x_init.detach().clone())
+
+
+class InversionStep(train.Step):
+    """One Adam step on the pixels of x for ``per_image_loss(x)``."""
+
+    def __init__(self, per_image_loss: Callable, x_init: torch.Tensor,
+                 steps: int, lr: float, clamp: bool) -> None:
+        self.per_image_loss, self.clamp = per_image_loss, clamp
+        self.pixels = _Pixels(x_init)
+        self.opt = torch.optim.Adam([self.pixels.x], lr=lr)
+        # a cosine decay lets the last steps settle fine detail
+        self.sched = torch.optim.lr_scheduler.CosineAnnealingLR(self.opt,
+                                                                steps)
+        self.networks, self.optimizers = {"x": self.pixels}, {"x": self.opt}
+        self.schedulers = {"x": self.sched}
+        self.batch_size = len(x_init)
+        self.record: list[torch.Tensor] = []  # the objective per image
+
+    def __call__(self) -> dict[str, torch.Tensor]:
+        x = self.pixels.x
+        objective, _ = self.per_image_loss(x)                # forward (B,)
+        # images are independent: the sum's gradient on image i is the
+        # gradient of its own objective, and Adam scales per pixel, so a
+        # batch of inversions equals the same inversions run one by one.
+        # autograd.grad asks for d/dx only, never for the weights' gradients
+        (x.grad,) = torch.autograd.grad(objective.sum(), x)  # backward
+        self.opt.step()                                      # update
+        self.sched.step()
+        if self.clamp:
+            with torch.no_grad():
+                x.clamp_(-1.0, 1.0)  # project back onto the image range
+        objective = objective.detach().clone()  # a 4-byte copy per image
+        self.record.append(objective)
+        return {"objective": objective.mean()}
+
+
 def _optimise(per_image_loss: Callable[[torch.Tensor],
                                        tuple[torch.Tensor, torch.Tensor]],
               x_init: torch.Tensor, steps: int, lr: float,
@@ -248,31 +292,20 @@ def _optimise(per_image_loss: Callable[[torch.Tensor],
     if steps < 1 or lr <= 0:
         raise ValueError(f"need steps >= 1 and lr > 0, got steps={steps}, "
                          f"lr={lr}")
-    x = x_init.detach().clone().requires_grad_(True)
-    opt = torch.optim.Adam([x], lr=lr)
-    # a cosine decay lets the last steps settle fine detail
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-    record = []
-    for _ in range(steps):
-        objective, _ = per_image_loss(x)                  # forward (B,)
-        # images are independent: the sum's gradient on image i is the
-        # gradient of its own objective, and Adam scales per pixel, so a
-        # batch of inversions equals the same inversions run one by one.
-        # autograd.grad asks for d/dx only, never for the weights' gradients
-        (x.grad,) = torch.autograd.grad(objective.sum(), x)  # backward
-        opt.step()                                           # update
-        sched.step()
-        if clamp:
-            with torch.no_grad():
-                x.clamp_(-1.0, 1.0)  # project back onto the image range
-        record.append(objective.detach().clone())  # a 4-byte copy
+    step = InversionStep(per_image_loss, x_init, steps, lr, clamp)
+    try:
+        train.fit(step, steps, progress=False, desc="inversion")
+    except FloatingPointError:
+        raise FloatingPointError("the inversion diverged (NaN or inf); "
+                                 "lower the learning rate") from None
+    x = step.pixels.x.detach()
     with torch.no_grad():
         objective, loss = per_image_loss(x)
-    curve = torch.stack(record + [objective]).cpu()  # (steps + 1, B)
+    curve = torch.stack(step.record + [objective]).cpu()  # (steps + 1, B)
     if not torch.isfinite(curve).all():
         raise FloatingPointError("the inversion diverged (NaN or inf); "
                                  "lower the learning rate")
-    return Inversion(x.detach(), curve, loss.detach())
+    return Inversion(x, curve, loss.detach())
 
 
 def _lam_per_image(lam, batch: int, device) -> torch.Tensor:

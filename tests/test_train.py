@@ -357,3 +357,41 @@ def test_history_names_what_it_lacks():
     assert hist["loss"] == [0.5] and hist.steps_of("test_error") == [1]
     with pytest.raises(KeyError, match="has no 'loss_D'"):
         hist["loss_D"]
+
+
+@pytest.mark.parametrize("share_fake", [True, False])
+def test_gan_step_equals_its_two_halves_run_by_hand(share_fake):
+    # the oracle: one GANStep (k = 2) against update_D twice and update_G
+    # once, called by hand on the same draws of real data and noise
+    x = torch.rand(64, 1, 28, 28) * 2 - 1
+    runs = []
+    for by_hand in (False, True):
+        G, D = dcgan_pair(seed=5)
+        opt_G = torch.optim.Adam(G.parameters(), lr=1e-3)
+        opt_D = torch.optim.Adam(D.parameters(), lr=1e-3)
+        sample = data.TensorSampler(x)
+        torch.manual_seed(7)
+        if by_hand:
+            for i in range(2):
+                x_real = sample(8)
+                z = torch.randn(8, 8)
+                shared = {}
+                if share_fake and i == 1:
+                    shared = {"x_fake": G(z)}
+                l_D, d_real, d_fake = train.update_D(
+                    G, D, opt_D, losses.d_loss, x_real, z, **shared)
+            if not share_fake:
+                z = torch.randn(8, 8)
+            l_G = train.update_G(G, D, opt_G, losses.g_loss_nonsaturating,
+                                 z, **shared)
+            logs = [l_D, l_G, d_real, d_fake]
+        else:
+            step = train.GANStep(G, D, sample, opt_G=opt_G, opt_D=opt_D,
+                                 batch_size=8, k=2, share_fake=share_fake)
+            out = step()
+            logs = [out[n] for n in ("loss_D", "loss_G", "D_real",
+                                     "D_fake")]
+        runs.append((flat(G), flat(D), torch.stack(logs)))
+    (g_a, d_a, logs_a), (g_b, d_b, logs_b) = runs
+    assert torch.equal(g_a, g_b) and torch.equal(d_a, d_b)
+    assert torch.equal(logs_a, logs_b)
