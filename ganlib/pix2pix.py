@@ -12,11 +12,13 @@ to the target:
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganlib import models
+from ganlib import losses, models, train
 
 
 def _check_image(x: torch.Tensor, channels: int, who: str) -> None:
@@ -115,7 +117,7 @@ def patch_d_loss(real_map: torch.Tensor, fake_map: torch.Tensor
         raise ValueError("patch_d_loss takes two (B, 1, H, W) logit maps "
                          f"of one shape, got {tuple(real_map.shape)} and "
                          f"{tuple(fake_map.shape)}")
-    return F.softplus(-real_map).mean() + F.softplus(fake_map).mean()
+    return losses.d_loss(real_map, fake_map)  # the same BCE, per patch
 
 
 def pix2pix_g_loss(fake_map: torch.Tensor, b_fake: torch.Tensor,
@@ -130,7 +132,7 @@ def pix2pix_g_loss(fake_map: torch.Tensor, b_fake: torch.Tensor,
     if b_fake.shape != b_real.shape:
         raise ValueError(f"output {tuple(b_fake.shape)} and target "
                          f"{tuple(b_real.shape)} must have the same shape")
-    return F.softplus(-fake_map).mean() + \
+    return losses.g_loss_nonsaturating(fake_map) + \
         l1_weight * (b_fake - b_real).abs().mean()
 
 
@@ -168,17 +170,6 @@ def downsample(x: torch.Tensor, factor: int = 4) -> torch.Tensor:
     return F.interpolate(small, scale_factor=factor, mode="nearest")
 
 
-def sharpness(x: torch.Tensor) -> float:
-    """Mean absolute difference between neighbouring pixels (a simple
-    measure of edges: blur lowers it)."""
-    if x.ndim != 4:
-        raise ValueError(f"sharpness expects (B, C, H, W), got "
-                         f"{tuple(x.shape)}")
-    dx = (x[..., :, 1:] - x[..., :, :-1]).abs().mean()
-    dy = (x[..., 1:, :] - x[..., :-1, :]).abs().mean()
-    return float((dx + dy) / 2)
-
-
 # ----------------------------------------------------------------- training
 
 
@@ -196,54 +187,90 @@ def update_D(G: nn.Module, D: nn.Module, opt_D: torch.optim.Optimizer,
 
 def update_G(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer,
              a: torch.Tensor, b_real: torch.Tensor, l1_weight: float = 100.0,
-             extra_loss=None) -> torch.Tensor:
+             extra_loss: Callable | None = None) -> torch.Tensor:
     """(2) Update G: fool D on every patch while staying close in L1.
 
     ``extra_loss(b_fake, b_real)``, if given, is added (a feature loss).
     """
     D.requires_grad_(False)  # gradients flow through D to G, not into D
+    try:
+        b_fake = G(a)
+        loss = pix2pix_g_loss(D(a, b_fake), b_fake, b_real, l1_weight)
+        if extra_loss is not None:
+            loss = loss + extra_loss(b_fake, b_real)
+        opt_G.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_G.step()
+    finally:  # an interrupt or an error must not leave D frozen
+        D.requires_grad_(True)
+    return loss.detach()
+
+
+def update_G_l1(G: nn.Module, opt_G: torch.optim.Optimizer, a: torch.Tensor,
+                b_real: torch.Tensor, l1_weight: float = 100.0,
+                extra_loss: Callable | None = None) -> torch.Tensor:
+    """(2) Update G without D: minimise L1 (+ extra) to the target alone."""
     b_fake = G(a)
-    loss = pix2pix_g_loss(D(a, b_fake), b_fake, b_real, l1_weight)
+    loss = l1_weight * (b_fake - b_real).abs().mean()
     if extra_loss is not None:
         loss = loss + extra_loss(b_fake, b_real)
     opt_G.zero_grad(set_to_none=True)
     loss.backward()
     opt_G.step()
-    D.requires_grad_(True)
     return loss.detach()
 
 
-def fit(G: nn.Module, D: nn.Module | None, sample_pair, *, steps: int,
-        batch_size: int = 64, lr: float = 2e-4, l1_weight: float = 100.0,
-        extra_loss=None) -> dict[str, list[float]]:
-    """Train a translation G for ``steps`` steps on pairs ``sample_pair(n)
-    -> (a, b)``. With ``D=None`` G is trained on L1 (+ extra) alone."""
-    if steps < 0 or batch_size < 1:
-        raise ValueError(f"need steps >= 0 and batch_size >= 1, got "
-                         f"{steps}, {batch_size}")
-    G.train()
-    opt_G = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
-    if D is not None:
-        D.train()
-        opt_D = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
-    history: dict[str, list[float]] = {"loss_D": [], "loss_G": []}
-    for _ in range(steps):
-        a, b_real = sample_pair(batch_size)
+class Pix2PixStep(train.Step):
+    """One D step on patches, then one G step; with ``D=None`` the L1
+    (+ extra) step of G alone, the baseline pix2pix is compared with."""
+
+    def __init__(self, G: nn.Module, D: nn.Module | None,
+                 sample_pair: Callable, *, batch_size: int = 64,
+                 lr: float = 2e-4, l1_weight: float = 100.0,
+                 extra_loss: Callable | None = None) -> None:
+        if batch_size < 1:
+            raise ValueError(f"need batch_size >= 1, got {batch_size}")
+        self.G, self.D, self.sample_pair = G, D, sample_pair
+        self.batch_size, self.l1_weight = batch_size, l1_weight
+        self.extra_loss = extra_loss
+        self.opt_G = torch.optim.Adam(G.parameters(), lr=lr,
+                                      betas=(0.5, 0.999))
+        self.networks, self.optimizers = {"G": G}, {"G": self.opt_G}
         if D is not None:
-            history["loss_D"].append(
-                update_D(G, D, opt_D, a, b_real).item())
-            l_G = update_G(G, D, opt_G, a, b_real, l1_weight, extra_loss)
-        else:
-            b_fake = G(a)
-            l_G = l1_weight * (b_fake - b_real).abs().mean()
-            if extra_loss is not None:
-                l_G = l_G + extra_loss(b_fake, b_real)
-            opt_G.zero_grad(set_to_none=True)
-            l_G.backward()
-            opt_G.step()
-            l_G = l_G.detach()
-        history["loss_G"].append(l_G.item())
-    return history
+            self.opt_D = torch.optim.Adam(D.parameters(), lr=lr,
+                                          betas=(0.5, 0.999))
+            self.networks["D"], self.optimizers["D"] = D, self.opt_D
+
+    def __call__(self) -> dict[str, torch.Tensor]:
+        a, b_real = self.sample_pair(self.batch_size)
+        if self.D is None:
+            return {"loss_G": update_G_l1(self.G, self.opt_G, a, b_real,
+                                          self.l1_weight, self.extra_loss)}
+        loss_D = update_D(self.G, self.D, self.opt_D, a, b_real)
+        loss_G = update_G(self.G, self.D, self.opt_G, a, b_real,
+                          self.l1_weight, self.extra_loss)
+        return {"loss_D": loss_D, "loss_G": loss_G}
+
+    def settings(self) -> dict:
+        extra = (None if self.extra_loss is None
+                 else train.describe(self.extra_loss))
+        return {**super().settings(), "l1_weight": self.l1_weight,
+                "extra_loss": extra}
+
+
+def fit(G: nn.Module, D: nn.Module | None, sample_pair: Callable, *,
+        steps: int, batch_size: int = 64, lr: float = 2e-4,
+        l1_weight: float = 100.0, extra_loss: Callable | None = None,
+        progress: bool = True, **loop) -> train.History:
+    """Train a translation G for ``steps`` steps on pairs ``sample_pair(n)
+    -> (a, b)``. With ``D=None`` G is trained on L1 (+ extra) alone.
+
+    Returns the history of loss_G (and loss_D with a D); other keyword
+    arguments (``checkpoint``, ``callbacks``, ...) go to ``train.fit``.
+    """
+    step = Pix2PixStep(G, D, sample_pair, batch_size=batch_size, lr=lr,
+                       l1_weight=l1_weight, extra_loss=extra_loss)
+    return train.fit(step, steps, progress=progress, desc="pix2pix", **loop)
 
 
 @torch.no_grad()

@@ -10,9 +10,8 @@ pixels, which is what removes the blur of a pixel-wise loss.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
-from ganlib import autoencoders, data, models
+from ganlib import autoencoders, data, losses, models, train
 
 
 def feature_loss(f_rec: torch.Tensor, f_real: torch.Tensor) -> torch.Tensor:
@@ -25,57 +24,90 @@ def feature_loss(f_rec: torch.Tensor, f_real: torch.Tensor) -> torch.Tensor:
     return (f_rec - f_real).pow(2).flatten(1).sum(1).mean()
 
 
-def fit_vaegan(vae: autoencoders.VAE, D: models.DCGANDiscriminator,
-               x_train: torch.Tensor, *, steps: int, batch_size: int = 128,
-               lr: float = 1e-3, lr_D: float = 2e-4, beta: float = 1.0,
-               w_pixel: float = 1.0, w_feature: float = 1.0,
-               w_adv: float = 1.0) -> dict[str, list[float]]:
-    r"""Train a VAE-GAN; returns the losses per step.
+class VAEGANStep(train.Step):
+    r"""One D step against reconstructions and prior samples, then one
+    VAE step on the VAE-GAN loss (see :func:`fit_vaegan`)."""
 
-    .. math:: L_{VAE} = \beta\,\mathrm{KL} + w_p \lVert x - \tilde x
-              \rVert^2 + w_f \lVert D_l(x) - D_l(\tilde x) \rVert^2
-              - w_a \big[\log D(\tilde x) + \log D(\mathrm{Dec}(z_p))\big]
+    def __init__(self, vae: autoencoders.VAE, D: models.DCGANDiscriminator,
+                 x_train: torch.Tensor, *, batch_size: int = 128,
+                 lr: float = 1e-3, lr_D: float = 2e-4, beta: float = 1.0,
+                 w_pixel: float = 1.0, w_feature: float = 1.0,
+                 w_adv: float = 1.0) -> None:
+        if batch_size < 1:
+            raise ValueError(f"need batch_size >= 1, got {batch_size}")
+        self.vae = vae.to(x_train.device)
+        self.D = D.to(x_train.device)
+        self.opt = torch.optim.Adam(vae.parameters(), lr=lr)
+        self.opt_D = torch.optim.Adam(D.parameters(), lr=lr_D,
+                                      betas=(0.5, 0.999))
+        self.sample = data.TensorSampler(x_train)
+        self.batch_size = batch_size
+        self.beta, self.w_pixel = beta, w_pixel
+        self.w_feature, self.w_adv = w_feature, w_adv
+        self.networks = {"vae": vae, "D": D}
+        self.optimizers = {"vae": self.opt, "D": self.opt_D}
 
-    and D learns to tell x from both the reconstructions
-    :math:`\tilde x` and the samples :math:`\mathrm{Dec}(z_p)`.
-    """
-    if steps < 0 or batch_size < 1:
-        raise ValueError(f"need steps >= 0 and batch_size >= 1, got "
-                         f"steps={steps}, batch_size={batch_size}")
-    vae.to(x_train.device).train()
-    D.to(x_train.device).train()
-    opt = torch.optim.Adam(vae.parameters(), lr=lr)
-    opt_D = torch.optim.Adam(D.parameters(), lr=lr_D, betas=(0.5, 0.999))
-    sample = data.TensorSampler(x_train)
-    history: dict[str, list[float]] = {"loss_D": [], "loss_VAE": []}
-    for _ in range(steps):
-        x = sample(batch_size)
+    def __call__(self) -> dict[str, torch.Tensor]:
+        vae, D = self.vae, self.D
+        x = self.sample(self.batch_size)
         x_rec, mu, logvar = vae(x)
         x_p = vae.decode(torch.randn(len(x), vae.latent_dim,
                                      device=x.device))
         # (1) Update D: real digits against reconstructions and samples
         fakes = torch.cat([x_rec, x_p]).detach()  # no gradient into the VAE
         out_real, out_fake = D(x), D(fakes)
-        loss_D = F.softplus(-out_real).mean() + F.softplus(out_fake).mean()
-        opt_D.zero_grad(set_to_none=True)
+        loss_D = losses.d_loss(out_real, out_fake)
+        self.opt_D.zero_grad(set_to_none=True)
         loss_D.backward()
-        opt_D.step()
+        self.opt_D.step()
         # (2) Update the VAE: KL + pixel + feature reconstruction + fool D
         D.requires_grad_(False)  # gradients flow through D, not into it
-        with torch.no_grad():  # the real features are a fixed target
-            f_real = D.features(x)
-        f_rec = D.features(x_rec)
-        adv = F.softplus(-D.head(f_rec)).mean() + F.softplus(-D(x_p)).mean()
-        pixel = (x_rec - x).pow(2).flatten(1).sum(1).mean()
-        loss = beta * autoencoders.kl_divergence(mu, logvar) + \
-            w_pixel * pixel + w_feature * feature_loss(f_rec, f_real) + \
-            w_adv * adv
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        D.requires_grad_(True)
-        history["loss_D"].append(loss_D.item())
-        history["loss_VAE"].append(loss.item())
+        try:
+            with torch.no_grad():  # the real features are a fixed target
+                f_real = D.features(x)
+            f_rec = D.features(x_rec)
+            adv = losses.g_loss_nonsaturating(D.head(f_rec)) + \
+                losses.g_loss_nonsaturating(D(x_p))
+            pixel = (x_rec - x).pow(2).flatten(1).sum(1).mean()
+            loss = self.beta * autoencoders.kl_divergence(mu, logvar) + \
+                self.w_pixel * pixel + \
+                self.w_feature * feature_loss(f_rec, f_real) + \
+                self.w_adv * adv
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt.step()
+        finally:  # an interrupt or an error must not leave D frozen
+            D.requires_grad_(True)
+        return {"loss_D": loss_D.detach(), "loss_VAE": loss.detach()}
+
+    def settings(self) -> dict:
+        return {**super().settings(), "beta": self.beta,
+                "w_pixel": self.w_pixel, "w_feature": self.w_feature,
+                "w_adv": self.w_adv}
+
+
+def fit_vaegan(vae: autoencoders.VAE, D: models.DCGANDiscriminator,
+               x_train: torch.Tensor, *, steps: int, batch_size: int = 128,
+               lr: float = 1e-3, lr_D: float = 2e-4, beta: float = 1.0,
+               w_pixel: float = 1.0, w_feature: float = 1.0,
+               w_adv: float = 1.0, progress: bool = True,
+               **loop) -> train.History:
+    r"""Train a VAE-GAN; returns the history of loss_D and loss_VAE.
+
+    .. math:: L_{VAE} = \beta\,\mathrm{KL} + w_p \lVert x - \tilde x
+              \rVert^2 + w_f \lVert D_l(x) - D_l(\tilde x) \rVert^2
+              - w_a \big[\log D(\tilde x) + \log D(\mathrm{Dec}(z_p))\big]
+
+    and D learns to tell x from both the reconstructions
+    :math:`\tilde x` and the samples :math:`\mathrm{Dec}(z_p)`. Other
+    keyword arguments (``checkpoint``, ``callbacks``, ...) go to
+    ``train.fit``; the VAE is left in eval mode.
+    """
+    step = VAEGANStep(vae, D, x_train, batch_size=batch_size, lr=lr,
+                      lr_D=lr_D, beta=beta, w_pixel=w_pixel,
+                      w_feature=w_feature, w_adv=w_adv)
+    history = train.fit(step, steps, progress=progress, desc="vae-gan",
+                        **loop)
     vae.eval()
     return history
 
