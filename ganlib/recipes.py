@@ -54,24 +54,15 @@ class GANRecipe:
 def dcgan_recipe() -> GANRecipe:
     """Chapter 6's unconditional DCGAN on MNIST (quick mode: a few steps).
 
-    Width 32 instead of the paper's wider nets buys about twice as many
-    steps in the same CPU time; samples are drawn from an exponential
-    moving average of G over roughly the last 1 / (1 - 0.995) = 200 steps,
-    which removes step-to-step jitter without lagging far behind (with a
-    1000-step window, decay 0.999, the average still trailed the raw G
-    after 3,500 steps in our trials). D judges pairs of images (PacGAN,
-    ``pack=2``): in our 8,000-step trials this raised the rarest class
-    from about 3% to 5% of samples (digits 1, 2 and 4 were
-    under-produced). Both networks get a 3x3 convolution at 7x7, and G
-    one at 14x14 (``extra_layers``): in our 10,000-step trials the share
-    of samples the classifier recognises with confidence 0.9 rose from
-    about 71% to 82-84% (three seeds), every class holding 6-13%, for
-    about 1.6x the cost of a step. The G step reuses the D step's fake batch
-    (``share_fake``, the trainer's default, about 1.2x faster per step):
-    it leaves the rarest digit a little rarer (without the extra layers
-    4.1% against 4.6% of samples, three seeds of 5,000 steps; with them
-    6.5% against 7.9%, one seed of 10,000), but with the extra layers
-    well inside the 5-15% band.
+    Width 32 instead of the paper's wider nets, for about twice as many
+    steps in the same CPU time; samples from an exponential moving average
+    of G over roughly the last 1 / (1 - 0.995) = 200 steps, which removes
+    step-to-step jitter without lagging far behind; D judges pairs of
+    images (PacGAN, ``pack=2``) against under-produced digits; both
+    networks get a 3x3 convolution at 7x7, and G one at 14x14
+    (``extra_layers``); the G step reuses the D step's fake batch
+    (``share_fake``, the trainer's default). The trials behind these
+    choices are listed in ``benchmarks/README.md``.
     """
     return GANRecipe(pack=2, extra_layers=True,
                      steps=budgets.pick(full=10000, quick=40),
