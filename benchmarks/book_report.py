@@ -23,6 +23,8 @@ from pathlib import Path
 
 import torch
 
+from ganlib import device, train
+
 ROOT = Path(__file__).resolve().parents[1]
 LIMITS = {"quick": 60, "full": 180}  # seconds per notebook
 LONGER = {"06_dcgan": 300, "08_training_tricks": 300,
@@ -40,9 +42,14 @@ NotebookClient(nb, timeout=1800, kernel_name="python3",
 wall = time.perf_counter() - start
 if len(sys.argv) > 3:  # keep the executed notebook, outputs and all
     nbformat.write(nb, sys.argv[3])
+# every printed line that states a target, as the chapter printed it
+targets = [line.strip() for cell in nb.cells if cell.cell_type == "code"
+           for out in cell.get("outputs", []) if out.get("name") == "stdout"
+           for line in out.get("text", "").splitlines()
+           if line.strip().lower().startswith("target")]
 # the kernel is this process's child: its peak resident memory in KiB
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-print(json.dumps({"wall": wall, "peak_mb": peak}))
+print(json.dumps({"wall": wall, "peak_mb": peak, "targets": targets}))
 """
 
 
@@ -60,6 +67,13 @@ def run_notebook(path: Path, mode: str, save: Path | None = None) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def precision() -> str:
+    """The precision the trainer's default picks on this machine."""
+    dev = device.get_device()
+    amp = train._use_amp(dev)
+    return (f"{dev.type}, " + ("bfloat16 autocast" if amp else "float32"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
@@ -72,10 +86,11 @@ def main() -> None:
     paths = args.notebooks or sorted((ROOT / "chapters").glob("*.ipynb"))
     modes = ("quick", "full") if args.mode == "both" else (args.mode,)
     for mode in modes:
-        header = (f"Measured {time.strftime('%Y-%m-%d')} on "
-                  f"{platform.machine()}, {os.cpu_count()} CPU cores, "
-                  f"torch {torch.__version__}, {mode} mode, embedded data.")
-        rows, total = [], 0.0
+        header = (f"Measured {time.strftime('%Y-%m-%d')} on {device.cpu_name()} "
+                  f"({platform.machine()}, {os.cpu_count()} CPU cores), "
+                  f"torch {torch.__version__}, {precision()}, {mode} mode, "
+                  "embedded data.")
+        rows, total, targets = [], 0.0, []
         for path in paths:
             r = run_notebook(path, mode,
                              args.save / mode if args.save else None)
@@ -86,6 +101,7 @@ def main() -> None:
                 print(rows[-1], flush=True)
                 continue
             total += r["wall"]
+            targets += [f"- {path.stem}: {t}" for t in r["targets"]]
             ok = r["wall"] <= limit and r["peak_mb"] <= MEMORY_LIMIT_MB
             rows.append(f"| {path.stem} | {r['wall']:.0f} s | "
                         f"{r['peak_mb']:.0f} MB | "
@@ -96,7 +112,9 @@ def main() -> None:
                  "| chapter | wall time | peak memory | target |",
                  "| --- | --- | --- | --- |", *rows, "",
                  f"Whole book: {total / 60:.1f} minutes (target: at most "
-                 f"{book_limit // 60} minutes)."]
+                 f"{book_limit // 60} minutes).", "",
+                 "Every line the chapters printed about a target:", "",
+                 *targets]
         text = "\n".join(lines) + "\n"
         print("\n" + text)
         (ROOT / "benchmarks" / f"report-{mode}.md").write_text(text)

@@ -28,8 +28,6 @@ untrained generator's.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import time
 
 import numpy as np
@@ -123,16 +121,6 @@ def native_bf16(dev: torch.device) -> bool:
         return torch.cuda.is_bf16_supported()
     return dev.type == "cpu" and (torch.cpu._is_avx512_bf16_supported()
                                   or torch.cpu._is_amx_tile_supported())
-
-
-def cpu_name() -> str:
-    """The CPU's model name where Linux tells it, else what platform does."""
-    if os.path.exists("/proc/cpuinfo"):
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
 
 
 def timed(fn, *args, **kwargs) -> float:
@@ -236,7 +224,7 @@ def main() -> None:
     if args.save:
         with open(args.save, "w") as f:
             f.write(f"Output of `python benchmarks/trainer_vs_canonical.py "
-                    f"--steps {args.steps}` on {cpu_name()}, "
+                    f"--steps {args.steps}` on {device.cpu_name()}, "
                     f"{time.strftime('%Y-%m-%d')}:\n\n```\n"
                     + "\n".join(lines) + "\n```\n")
 

@@ -150,7 +150,7 @@ def describe(fn) -> str:
 
 
 def split_batch(batch) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
-    """A real batch is x or (x, *cond); cond (e.g. labels) feeds G and D."""
+    """A real batch is ``x`` or ``(x, *cond)``; cond (labels) feeds G and D."""
     if isinstance(batch, (tuple, list)):
         return batch[0], tuple(batch[1:])
     return batch, ()

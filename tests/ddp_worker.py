@@ -28,7 +28,7 @@ hist = train.train(G, D, sampler, steps=30, batch_size=batch,
                    checkpoint=out / "ckpt.pt", checkpoint_every=10,
                    progress=False, device=torch.device("cpu"))
 torch.save({"G": [p.detach() for p in G.parameters()],
-            "loss_D": hist.loss_D, "shard": len(sampler)},
+            "loss_D": hist["loss_D"], "shard": len(sampler)},
            out / f"rank{r}.pt")
 if distributed:
     dist.destroy_process_group()
