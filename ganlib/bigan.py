@@ -233,15 +233,12 @@ def update_EG(E: nn.Module, G: nn.Module, D: nn.Module,
               z: torch.Tensor, cond: tuple[torch.Tensor, ...] = ()
               ) -> torch.Tensor:
     """(2) Update E and G together: make D swap its answers."""
-    D.requires_grad_(False)  # gradients flow through D to E and G only
-    try:
+    with train.frozen(D):  # gradients flow through D to E and G only
         loss = eg_loss_pairs(D, x_real, E(x_real, *cond), G(z, *cond), z,
                              cond)
         opt_EG.zero_grad(set_to_none=True)
         loss.backward()
         opt_EG.step()
-    finally:  # an interrupt or an error must not leave D frozen
-        D.requires_grad_(True)
     return loss.detach()
 
 

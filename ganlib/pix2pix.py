@@ -192,8 +192,7 @@ def update_G(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer,
 
     ``extra_loss(b_fake, b_real)``, if given, is added (a feature loss).
     """
-    D.requires_grad_(False)  # gradients flow through D to G, not into D
-    try:
+    with train.frozen(D):  # gradients flow through D to G, not into D
         b_fake = G(a)
         loss = pix2pix_g_loss(D(a, b_fake), b_fake, b_real, l1_weight)
         if extra_loss is not None:
@@ -201,8 +200,6 @@ def update_G(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer,
         opt_G.zero_grad(set_to_none=True)
         loss.backward()
         opt_G.step()
-    finally:  # an interrupt or an error must not leave D frozen
-        D.requires_grad_(True)
     return loss.detach()
 
 

@@ -204,16 +204,13 @@ def update_D(G: nn.Module, D: Classifier, opt_D: torch.optim.Optimizer,
 def update_G(G: nn.Module, D: Classifier, opt_G: torch.optim.Optimizer,
              x_unl: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     """(2) Update G: match the mean features of real and generated data."""
-    D.requires_grad_(False)  # gradients flow through D to G, not into D
-    try:
+    with train.frozen(D):  # gradients flow through D to G, not into D
         with torch.no_grad():  # the real features are a fixed target
             f_real = D.features(x_unl)
         loss = losses.feature_matching(f_real, D.features(G(z)))
         opt_G.zero_grad(set_to_none=True)
         loss.backward()
         opt_G.step()
-    finally:  # an interrupt or an error must not leave D frozen
-        D.requires_grad_(True)
     return loss.detach()
 
 

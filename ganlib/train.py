@@ -13,6 +13,7 @@ GAN through it. The other models' steps live with their models
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import inspect
@@ -156,6 +157,18 @@ def split_batch(batch) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
     return batch, ()
 
 
+@contextlib.contextmanager
+def frozen(D: nn.Module):
+    """D takes no gradient inside the block: the G step's gradients flow
+    through D into G only. D is trainable again after the block, even when
+    an error or Ctrl-C ends it."""
+    D.requires_grad_(False)
+    try:
+        yield D
+    finally:
+        D.requires_grad_(True)
+
+
 def update_D(G: nn.Module, D: nn.Module, opt_D: torch.optim.Optimizer,
              loss_D: Callable, x_real: torch.Tensor, z: torch.Tensor,
              cond: Sequence[torch.Tensor] = (),
@@ -187,16 +200,13 @@ def update_G(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer,
     instead of twice, with the same result (G does not change in the D
     step), as the PyTorch DCGAN tutorial does.
     """
-    D.requires_grad_(False)  # gradients flow through D to G, not into D
-    try:
+    with frozen(D):  # gradients flow through D to G, not into D
         if x_fake is None:
             x_fake = G(z, *cond)
         loss = loss_G(D(x_fake, *cond))
         opt_G.zero_grad(set_to_none=True)
         loss.backward()
         opt_G.step()
-    finally:  # an interrupt or an error must not leave D frozen
-        D.requires_grad_(True)
     return loss.detach()
 
 

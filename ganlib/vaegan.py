@@ -61,8 +61,7 @@ class VAEGANStep(train.Step):
         loss_D.backward()
         self.opt_D.step()
         # (2) Update the VAE: KL + pixel + feature reconstruction + fool D
-        D.requires_grad_(False)  # gradients flow through D, not into it
-        try:
+        with train.frozen(D):  # gradients flow through D, not into it
             with torch.no_grad():  # the real features are a fixed target
                 f_real = D.features(x)
             f_rec = D.features(x_rec)
@@ -76,8 +75,6 @@ class VAEGANStep(train.Step):
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
             self.opt.step()
-        finally:  # an interrupt or an error must not leave D frozen
-            D.requires_grad_(True)
         return {"loss_D": loss_D.detach(), "loss_VAE": loss.detach()}
 
     def settings(self) -> dict:

@@ -4,7 +4,8 @@ penalty, against references."""
 import pytest
 import torch
 import torch.nn.functional as F
-from torch import nn
+
+from toy_nets import LinearCritic
 
 from ganlib import losses, tricks
 
@@ -18,16 +19,6 @@ def test_one_sided_label_smoothing_is_bce_with_target_0_9():
                           losses.d_loss(real, fake))
     with pytest.raises(ValueError):
         tricks.d_loss_one_sided(real, fake, 1.0)
-
-
-class LinearCritic(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.w = nn.Parameter(torch.tensor([0.3, -2.0]))
-        self.b = nn.Parameter(torch.tensor(0.5))
-
-    def forward(self, x):
-        return x @ self.w + self.b
 
 
 def test_gradient_penalty_of_a_linear_critic():

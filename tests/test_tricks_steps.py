@@ -5,19 +5,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from toy_nets import LinearCritic
+
 from ganlib import losses, tricks
-
-
-# the linear critic of test_tricks_losses.py, copied to keep the files
-# independent
-class LinearCritic(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.w = nn.Parameter(torch.tensor([0.3, -2.0]))
-        self.b = nn.Parameter(torch.tensor(0.5))
-
-    def forward(self, x):
-        return x @ self.w + self.b
 
 
 class LinearG(nn.Module):

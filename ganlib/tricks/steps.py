@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from ganlib import losses
+from ganlib import losses, train
 from ganlib.tricks.losses import gradient_penalty
 
 
@@ -50,15 +50,12 @@ class FeatureMatchingStep:
     def __call__(self, G, D, opt_G, loss_G, z, cond=()):
         with torch.no_grad():  # real features are a fixed target
             f_real = D.features(self.sample_real(z.shape[-2]))
-        D.requires_grad_(False)  # gradients flow through D to G only
-        try:
+        with train.frozen(D):  # gradients flow through D to G only
             f_fake = D.features(G(z))  # (S, B, h) or (B, h)
             loss = losses.feature_matching(f_real, f_fake)
             opt_G.zero_grad(set_to_none=True)
             loss.backward()
             opt_G.step()
-        finally:  # an interrupt or an error must not leave D frozen
-            D.requires_grad_(True)
         return loss.detach()
 
 
