@@ -79,6 +79,9 @@ def main() -> None:
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--mode", choices=("quick", "full", "both"),
                         default="quick")
+    parser.add_argument("--report", type=Path, metavar="FILE",
+                        help="write the report here instead of "
+                             "benchmarks/report-<mode>.md")
     parser.add_argument("--save", type=Path, metavar="DIR",
                         help="also write the executed notebooks to "
                              "DIR/<mode>/")
@@ -117,7 +120,8 @@ def main() -> None:
                  *targets]
         text = "\n".join(lines) + "\n"
         print("\n" + text)
-        (ROOT / "benchmarks" / f"report-{mode}.md").write_text(text)
+        out = args.report or ROOT / "benchmarks" / f"report-{mode}.md"
+        out.write_text(text)
 
 
 if __name__ == "__main__":

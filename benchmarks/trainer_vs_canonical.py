@@ -123,6 +123,33 @@ def native_bf16(dev: torch.device) -> bool:
                                   or torch.cpu._is_amx_tile_supported())
 
 
+def step_flops(fn, *args, **kwargs) -> int:
+    """Floating-point operations of ``fn(*args)`` (torch.utils.flop_counter:
+    matrix products and convolutions, forward and backward)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        fn(*args, **kwargs)
+    return counter.get_total_flops()
+
+
+def matmul_gflops(dev: torch.device, dtype: torch.dtype, n: int = 2048,
+                  reps: int = 10) -> float:
+    """This device's rate on an n x n matrix product: the ceiling a
+    training step of convolutions and products can approach."""
+    a = torch.randn(n, n, device=dev, dtype=dtype)
+    b = torch.randn(n, n, device=dev, dtype=dtype)
+    a @ b  # warm up
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+    return 2 * n ** 3 * reps / (time.perf_counter() - start) / 1e9
+
+
 def timed(fn, *args, **kwargs) -> float:
     start = time.perf_counter()
     fn(*args, **kwargs)
@@ -196,11 +223,33 @@ def main() -> None:
 
     fd_untrained = fd(pair()[0])
     rows = [(name, args.steps / t, fd(G)) for name, G, t in runs]
+    # the work of one step of each loop, counted once (one G forward per
+    # step in the canonical loop and with the shared fake batch, two
+    # without it)
+    flops = [step_flops(canonical_loop, *pair(), 1, args.batch_size,
+                        args.latent_dim, dev, 0)]
+    flops += [step_flops(ganlib_loop, *pair(), 1, args.batch_size, dev,
+                         **options) for _, _, options in variants]
     say(f"\nDCGAN width {args.width}, batch {args.batch_size}, "
         f"{args.steps} steps each, Adam(2e-4, 0.5):")
-    say(f"{'loop':<24}{'steps/s':>10}{'FD to test digits':>20}")
-    for name, speed, dist in rows:
-        say(f"{name:<24}{speed:>10.2f}{dist:>20.1f}")
+    say(f"{'loop':<24}{'steps/s':>10}{'GFLOP/step':>12}{'GFLOP/s':>10}"
+        f"{'FD to test digits':>20}")
+    for (name, speed, dist), n_flops in zip(rows, flops):
+        say(f"{name:<24}{speed:>10.2f}{n_flops / 1e9:>12.2f}"
+            f"{speed * n_flops / 1e9:>10.1f}{dist:>20.1f}")
+    ceilings = {"float32": matmul_gflops(dev, torch.float32)}
+    if native_bf16(dev):
+        ceilings["bfloat16"] = matmul_gflops(dev, torch.bfloat16)
+    say("\nthe ceiling: a 2048 x 2048 matrix product here runs at " +
+        ", ".join(f"{rate:.0f} GFLOP/s in {name}"
+                  for name, rate in ceilings.items()))
+    for (name, speed, _), n_flops, (_, _, options) in zip(
+            rows[1:], flops[1:], variants):
+        amp = options.get("amp", train._use_amp(dev))
+        precision = "bfloat16" if amp else "float32"
+        if precision in ceilings:
+            say(f"  {name}: {speed * n_flops / 1e9 / ceilings[precision]:.0%}"
+                f" of the {precision} ceiling")
     target = "3x on a GPU" if dev.type == "cuda" else "1.3x on 2 CPU cores"
     speed = {name: value for name, value, _ in rows}
     for name in ("ganlib.train", "ganlib.train, amp=True"):

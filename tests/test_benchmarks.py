@@ -28,8 +28,29 @@ def test_trainer_benchmark_runs_both_loops(tmp_path):
                        "one G forward per step", "bfloat16 autocast"):
         assert f"  {ingredient}" in out
     assert ("bfloat16 autocast: not measured" in out) != amp
+    # the work of a step and its rate, beside the machine's matmul ceiling
+    assert "GFLOP/step" in out and "GFLOP/s in float32" in out
+    assert "ganlib.train: " in out and "of the float32 ceiling" in out
     # the saved report is the printed one, in a Markdown code block
     saved = report.read_text()
     assert saved.startswith("Output of `python benchmarks/"
                             "trainer_vs_canonical.py --steps 3` on ")
     assert out.strip() in saved and saved.rstrip().endswith("```")
+
+
+def test_gpu_check_refuses_clearly_without_cuda(tmp_path):
+    # CI has no GPU: the one-command GPU check must say so and write
+    # nothing, not fail half way
+    import pytest
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is here: run the check itself instead")
+    script = SCRIPT.parent / "gpu_check.sh"
+    report = tmp_path / "gpu-report.md"
+    proc = subprocess.run(["bash", str(script), str(report)],
+                          env={**os.environ, "PYTHON": sys.executable},
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "no CUDA device here" in proc.stderr
+    assert not report.exists()
