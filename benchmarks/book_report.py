@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from ganlib import device, train
+from ganlib import device
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMITS = {"quick": 60, "full": 180}  # seconds per notebook
@@ -67,13 +67,6 @@ def run_notebook(path: Path, mode: str, save: Path | None = None) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def precision() -> str:
-    """The precision the trainer's default picks on this machine."""
-    dev = device.get_device()
-    amp = train._use_amp(dev)
-    return (f"{dev.type}, " + ("bfloat16 autocast" if amp else "float32"))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
@@ -91,7 +84,7 @@ def main() -> None:
     for mode in modes:
         header = (f"Measured {time.strftime('%Y-%m-%d')} on {device.cpu_name()} "
                   f"({platform.machine()}, {os.cpu_count()} CPU cores), "
-                  f"torch {torch.__version__}, {precision()}, {mode} mode, "
+                  f"torch {torch.__version__}, {device.get_device().type}, {device.precision()}, {mode} mode, "
                   "embedded data.")
         rows, total, targets = [], 0.0, []
         for path in paths:

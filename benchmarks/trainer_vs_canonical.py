@@ -115,14 +115,6 @@ def ganlib_loop(G, D, steps, batch_size, dev, fused=None, **options):
                 batch_size=batch_size, progress=False, device=dev, **options)
 
 
-def native_bf16(dev: torch.device) -> bool:
-    """Whether bfloat16 autocast can be fast here (it is slow if emulated)."""
-    if dev.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    return dev.type == "cpu" and (torch.cpu._is_avx512_bf16_supported()
-                                  or torch.cpu._is_amx_tile_supported())
-
-
 def step_flops(fn, *args, **kwargs) -> int:
     """Floating-point operations of ``fn(*args)`` (torch.utils.flop_counter:
     matrix products and convolutions, forward and backward)."""
@@ -190,7 +182,7 @@ def main() -> None:
         ("+ fused Adam", "fused Adam", dict(share_fake=False)),
         ("ganlib.train", "one G forward per step (shared fake batch)", {}),
     ]
-    if native_bf16(dev) and not train._use_amp(dev):
+    if device.native_bf16(dev) and not train._use_amp(dev):
         # the default leaves bf16 off here: measure it as an option
         variants.append(("ganlib.train, amp=True", "bfloat16 autocast",
                          dict(amp=True)))
@@ -238,7 +230,7 @@ def main() -> None:
         say(f"{name:<24}{speed:>10.2f}{n_flops / 1e9:>12.2f}"
             f"{speed * n_flops / 1e9:>10.1f}{dist:>20.1f}")
     ceilings = {"float32": matmul_gflops(dev, torch.float32)}
-    if native_bf16(dev):
+    if device.native_bf16(dev):
         ceilings["bfloat16"] = matmul_gflops(dev, torch.bfloat16)
     say("\nthe ceiling: a 2048 x 2048 matrix product here runs at " +
         ", ".join(f"{rate:.0f} GFLOP/s in {name}"

@@ -18,7 +18,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 from torch import nn
-from ganlib import data, train
+from ganlib import data, losses, train
 
 IMAGE_SHAPE = (1, 28, 28)
 N_PIXELS = 28 * 28
@@ -166,6 +166,7 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return mu + torch.exp(0.5 * logvar) * eps
 
 
+@losses.in_float32
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     r"""KL of the encoder's Gaussian from the prior, averaged over the batch.
 
@@ -177,6 +178,7 @@ def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return kl.mean()
 
 
+@losses.in_float32
 def vae_loss(x_rec: torch.Tensor, x: torch.Tensor, mu: torch.Tensor,
              logvar: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
     r"""Negative ELBO per image (a Gaussian decoder with variance 1/2).

@@ -86,6 +86,38 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)  # seeds CUDA and MPS generators too
 
 
+def native_bf16(device: torch.device) -> bool:
+    """Whether bfloat16 is fast here: a CUDA GPU that supports it, or a CPU
+    with AVX512-BF16 or AMX (other CPUs emulate it, slowly)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return device.type == "cpu" and (torch.cpu._is_avx512_bf16_supported()
+                                     or torch.cpu._is_amx_tile_supported())
+
+
+def use_bf16(device: torch.device) -> bool:
+    """Whether training runs under bfloat16 autocast on ``device``.
+
+    ``GANLIB_AMP=1`` forces it on, ``GANLIB_AMP=0`` off; unset (or
+    ``auto``), it is on for CUDA GPUs that support bfloat16.
+    """
+    value = os.environ.get("GANLIB_AMP", "auto").strip().lower()
+    if value in ("1", "on", "true", "yes"):
+        return True
+    if value in ("0", "off", "false", "no"):
+        return False
+    if value not in ("", "auto"):
+        raise ValueError(f"GANLIB_AMP={value!r} is not understood; use 1 "
+                         "(bfloat16 autocast), 0 (float32) or auto")
+    return device.type == "cuda" and native_bf16(device)
+
+
+def precision(device: torch.device | None = None) -> str:
+    """The precision training runs in, in words, for setup lines."""
+    device = device or get_device()
+    return "bfloat16 autocast" if use_bf16(device) else "float32"
+
+
 def cpu_name() -> str:
     """The CPU's model name where Linux tells it, else what platform does."""
     if os.path.exists("/proc/cpuinfo"):
@@ -101,4 +133,4 @@ def describe() -> str:
     device = get_device()
     threads = torch.get_num_threads()
     return f"ganlib runs on {device} (torch {torch.__version__}, " \
-        f"{threads} CPU threads)"
+        f"{threads} CPU threads, {precision(device)})"

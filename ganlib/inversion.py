@@ -294,7 +294,8 @@ def _optimise(per_image_loss: Callable[[torch.Tensor],
                          f"lr={lr}")
     step = InversionStep(per_image_loss, x_init, steps, lr, clamp)
     try:
-        train.fit(step, steps, progress=False, desc="inversion")
+        # pixels are optimised in float32: no autocast, whatever the device
+        train.fit(step, steps, progress=False, desc="inversion", amp=False)
     except FloatingPointError:
         raise FloatingPointError("the inversion diverged (NaN or inf); "
                                  "lower the learning rate") from None

@@ -7,8 +7,27 @@ D outputs a logit :math:`a`; :math:`D = \sigma(a)`. Using
 
 from __future__ import annotations
 
+import functools
+from typing import Callable
+
 import torch
 import torch.nn.functional as F
+
+
+def in_float32(loss: Callable) -> Callable:
+    """Compute ``loss`` in float32: its floating-point tensor arguments are
+    cast up first. Under bfloat16 autocast the networks then run in
+    bfloat16 while every loss keeps float32 precision (autocast lowers
+    matrix products and convolutions, not the element-wise maths of a
+    loss)."""
+    def up(a):
+        return a.float() if torch.is_tensor(a) and a.is_floating_point() \
+            else a
+
+    @functools.wraps(loss)
+    def wrapper(*args, **kwargs):
+        return loss(*map(up, args), **{k: up(v) for k, v in kwargs.items()})
+    return wrapper
 
 
 def _check_logits(*logits: torch.Tensor) -> None:
@@ -21,6 +40,7 @@ def _check_logits(*logits: torch.Tensor) -> None:
                              f"discriminator logits, got {what}")
 
 
+@in_float32
 def d_loss(real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
     r"""Discriminator loss, the negated value of the game.
 
@@ -35,6 +55,7 @@ def d_loss(real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
     return F.softplus(-real_out).mean() + F.softplus(fake_out).mean()
 
 
+@in_float32
 def g_loss_minimax(fake_out: torch.Tensor) -> torch.Tensor:
     r"""Saturating (minimax) generator loss of Goodfellow et al. (2014).
 
@@ -46,6 +67,7 @@ def g_loss_minimax(fake_out: torch.Tensor) -> torch.Tensor:
     return -F.softplus(fake_out).mean()
 
 
+@in_float32
 def g_loss_nonsaturating(fake_out: torch.Tensor) -> torch.Tensor:
     r"""Non-saturating generator loss (the "-log D trick").
 
@@ -57,6 +79,7 @@ def g_loss_nonsaturating(fake_out: torch.Tensor) -> torch.Tensor:
     return F.softplus(-fake_out).mean()
 
 
+@in_float32
 def feature_matching(f_real: torch.Tensor, f_fake: torch.Tensor
                      ) -> torch.Tensor:
     r"""Feature matching (Salimans et al., 2016): the generator matches the

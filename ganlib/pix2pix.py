@@ -105,6 +105,7 @@ def receptive_field(kernel_strides: list[tuple[int, int]]) -> int:
 # ----------------------------------------------------------------- losses
 
 
+@losses.in_float32
 def patch_d_loss(real_map: torch.Tensor, fake_map: torch.Tensor
                  ) -> torch.Tensor:
     r"""PatchGAN discriminator loss: binary cross-entropy averaged over
@@ -120,6 +121,7 @@ def patch_d_loss(real_map: torch.Tensor, fake_map: torch.Tensor
     return losses.d_loss(real_map, fake_map)  # the same BCE, per patch
 
 
+@losses.in_float32
 def pix2pix_g_loss(fake_map: torch.Tensor, b_fake: torch.Tensor,
                    b_real: torch.Tensor, l1_weight: float = 100.0
                    ) -> torch.Tensor:

@@ -54,6 +54,7 @@ def select_labelled(y: torch.Tensor, per_class: int, seed: int = 0
 # ----------------------------------------------------------------- losses
 
 
+@losses.in_float32
 def d_loss_semisup(logits_lab: torch.Tensor, y_lab: torch.Tensor,
                    logits_unl: torch.Tensor, logits_fake: torch.Tensor,
                    w_unl: float = 1.0) -> torch.Tensor:

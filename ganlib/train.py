@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 
 from ganlib import checkpoint as ckpt
 from ganlib import budgets, losses
-from ganlib.device import get_device, is_distributed, rank
+from ganlib.device import get_device, is_distributed, rank, use_bf16
 
 
 class History:
@@ -400,8 +400,8 @@ class Evaluate(Callback):
 
 
 def _use_amp(device: torch.device) -> bool:
-    """Default for ``amp=None``: bfloat16 on capable CUDA GPUs only."""
-    return device.type == "cuda" and torch.cuda.is_bf16_supported()
+    """Default for ``amp=None``: ``device.use_bf16`` (GANLIB_AMP)."""
+    return use_bf16(device)
 
 
 def _flush(pending: list[torch.Tensor], names: list[str], history: History,
@@ -493,8 +493,8 @@ def fit(step: Step, steps: int, *, callbacks: Sequence[Callback] = (),
     under way is complete), and a later call with the same path resumes
     where it stopped, with the same result as an uninterrupted run.
     ``amp=True`` runs the step under bfloat16 autocast (weights, optimiser
-    state and losses stay float32); ``None`` turns it on for CUDA GPUs
-    that support bfloat16.
+    state and losses stay float32); ``None`` leaves the choice to
+    ``device.use_bf16`` (the ``GANLIB_AMP`` variable).
     """
     for name, value in (("steps", steps), ("log_every", log_every),
                         ("checkpoint_every", checkpoint_every)):

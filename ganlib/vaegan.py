@@ -14,6 +14,7 @@ import torch
 from ganlib import autoencoders, data, losses, models, train
 
 
+@losses.in_float32
 def feature_loss(f_rec: torch.Tensor, f_real: torch.Tensor) -> torch.Tensor:
     r"""Reconstruction error in D's feature space,
     :math:`\lVert D_l(x) - D_l(\tilde x) \rVert^2`, summed over features

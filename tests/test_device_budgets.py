@@ -48,3 +48,16 @@ def test_progress_bars_honour_tqdm_disable(monkeypatch):
     assert not budgets.show_progress(True)
     monkeypatch.delenv("TQDM_DISABLE")
     assert budgets.show_progress(True) and not budgets.show_progress(False)
+
+
+def test_ganlib_amp_forces_the_precision(monkeypatch):
+    cpu = torch.device("cpu")
+    monkeypatch.setenv("GANLIB_AMP", "0")
+    assert device.use_bf16(cpu) is False
+    assert device.precision(cpu) == "float32"
+    monkeypatch.setenv("GANLIB_AMP", "1")
+    assert device.use_bf16(cpu) is True
+    assert "bfloat16" in device.describe()
+    monkeypatch.setenv("GANLIB_AMP", "fast")
+    with pytest.raises(ValueError, match="GANLIB_AMP='fast'"):
+        device.use_bf16(cpu)

@@ -88,3 +88,15 @@ def test_feature_matching_is_the_squared_distance_of_the_means():
         losses.feature_matching(many_real, many_fake), sum(each) / 3)
     with pytest.raises(ValueError, match="one d"):
         losses.feature_matching(torch.randn(4, 5), torch.randn(4, 6))
+
+
+def test_losses_stay_float32_under_bfloat16_autocast():
+    head = torch.nn.Linear(4, 1)
+    x = torch.randn(8, 4)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        logits = head(x)[:, 0]
+        assert logits.dtype == torch.bfloat16  # the network runs in bf16
+        for value in (losses.d_loss(logits, logits),
+                      losses.g_loss_nonsaturating(logits),
+                      losses.feature_matching(head(x), head(x))):
+            assert value.dtype == torch.float32

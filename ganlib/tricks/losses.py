@@ -7,7 +7,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ganlib import losses
 
+
+@losses.in_float32
 def d_loss_one_sided(real_out: torch.Tensor, fake_out: torch.Tensor,
                      smooth: float = 0.1) -> torch.Tensor:
     r"""Discriminator loss with one-sided label smoothing (Salimans 2016).
@@ -23,6 +26,7 @@ def d_loss_one_sided(real_out: torch.Tensor, fake_out: torch.Tensor,
     return real.mean() + F.softplus(fake_out).mean()
 
 
+@losses.in_float32
 def d_loss_wgan(real_out: torch.Tensor, fake_out: torch.Tensor
                 ) -> torch.Tensor:
     r"""Wasserstein critic loss: :math:`L_D = \mathbb{E}[D(G(z))] -
@@ -30,6 +34,7 @@ def d_loss_wgan(real_out: torch.Tensor, fake_out: torch.Tensor
     return fake_out.mean() - real_out.mean()
 
 
+@losses.in_float32
 def g_loss_wgan(fake_out: torch.Tensor) -> torch.Tensor:
     r"""Wasserstein generator loss: :math:`L_G = -\mathbb{E}[D(G(z))]`."""
     return -fake_out.mean()
