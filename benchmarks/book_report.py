@@ -32,7 +32,7 @@ LONGER = {"06_dcgan": 300, "08_training_tricks": 300,
 MEMORY_LIMIT_MB = 4096
 
 RUNNER = r"""
-import json, resource, sys, time
+import json, re, resource, sys, time
 import nbformat
 from nbclient import NotebookClient
 nb = nbformat.read(sys.argv[1], as_version=4)
@@ -46,7 +46,7 @@ if len(sys.argv) > 3:  # keep the executed notebook, outputs and all
 targets = [line.strip() for cell in nb.cells if cell.cell_type == "code"
            for out in cell.get("outputs", []) if out.get("name") == "stdout"
            for line in out.get("text", "").splitlines()
-           if line.strip().lower().startswith("target")]
+           if re.match(r"target\b(?![.(=_])", line.strip().lower())]
 # the kernel is this process's child: its peak resident memory in KiB
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(json.dumps({"wall": wall, "peak_mb": peak, "targets": targets}))

@@ -175,7 +175,9 @@ def load_classifier(source: str | None = None, device=None,
         x, y = data.load_mnist("train", source, device)
         steps = budgets.pick(full=1000 if source == "embedded" else 3000,
                              quick=60)
-        model = fit(x, y, steps, progress=verbose)
+        # the yardstick is trained in float32 on every machine, so that
+        # it judges every precision's results alike
+        model = fit(x, y, steps, progress=verbose, amp=False)
         x_test, y_test = data.load_mnist("test", source, device)
         acc = accuracy(model, x_test, y_test)
     _save_or_warn(path, {"key": key, "model": model.state_dict(),
