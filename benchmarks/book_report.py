@@ -42,11 +42,11 @@ NotebookClient(nb, timeout=1800, kernel_name="python3",
 wall = time.perf_counter() - start
 if len(sys.argv) > 3:  # keep the executed notebook, outputs and all
     nbformat.write(nb, sys.argv[3])
-# every printed line that states a target, as the chapter printed it
+# every printed verdict on a target, as the chapter printed it
 targets = [line.strip() for cell in nb.cells if cell.cell_type == "code"
            for out in cell.get("outputs", []) if out.get("name") == "stdout"
            for line in out.get("text", "").splitlines()
-           if re.match(r"target\b(?![.(=_])", line.strip().lower())]
+           if re.search(r"\b(reached|missed)\b", line)]
 # the kernel is this process's child: its peak resident memory in KiB
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(json.dumps({"wall": wall, "peak_mb": peak, "targets": targets}))
@@ -109,7 +109,7 @@ def main() -> None:
                  "| --- | --- | --- | --- |", *rows, "",
                  f"Whole book: {total / 60:.1f} minutes (target: at most "
                  f"{book_limit // 60} minutes).", "",
-                 "Every line the chapters printed about a target:", "",
+                 "Every verdict on a target the chapters printed:", "",
                  *targets]
         text = "\n".join(lines) + "\n"
         print("\n" + text)
