@@ -145,6 +145,8 @@ def describe(fn) -> str:
     name = getattr(fn, "__qualname__", None)  # a function or a class
     if name is not None:
         return f"{getattr(fn, '__module__', '')}.{name}"
+    if type(fn).__repr__ is not object.__repr__:  # it says what it is
+        return repr(fn)
     simple = {k: v for k, v in sorted(getattr(fn, "__dict__", {}).items())
               if isinstance(v, (int, float, str, bool))}
     return f"{type(fn).__name__}{simple}"

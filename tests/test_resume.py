@@ -9,6 +9,7 @@ import signal
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from ganlib import autoencoders as ae
 from ganlib import bigan, classifier, data, models, train
@@ -99,3 +100,13 @@ def test_resumed_run_equals_uninterrupted_run(name, tmp_path):
     for a, b in zip(_state(nets_a), _state(nets_b), strict=True):
         assert torch.equal(a, b)
     assert _logs(hist_a) == _logs(hist_b)
+
+
+def test_resuming_an_autoencoder_under_another_loss_is_refused(tmp_path):
+    path = tmp_path / "ae.pt"
+    _autoencoder(steps=3, checkpoint=path)
+    with pytest.raises(ValueError, match="loss"):
+        torch.manual_seed(0)
+        ae.fit_autoencoder(ae.ConvAutoencoder(4), _images(), F.l1_loss,
+                           steps=6, batch_size=8, progress=False,
+                           checkpoint=path)
