@@ -6,7 +6,7 @@ import signal
 import pytest
 import torch
 
-from ganlib import checkpoint, data, losses, models, train
+from ganlib import checkpoint, data, device, losses, models, train
 
 
 def tiny_pair(seed=0):
@@ -305,8 +305,25 @@ def test_amp_runs_the_forward_passes_in_bfloat16(amp):
     assert all(v == v for v in history["loss_D"] + history["loss_G"])
 
 
-def test_amp_is_off_on_the_cpu_by_default():
-    assert train._use_amp(torch.device("cpu")) is False
+@pytest.mark.parametrize("avx512_bf16, amx, on", [
+    (False, False, False),   # no bfloat16 in hardware: emulated, slow
+    (True, False, False),    # AVX512-BF16 alone: slower small models
+    (True, True, True),      # AMX matrix units: bfloat16 by default
+])
+def test_amp_by_default_only_on_cpus_with_amx(monkeypatch, avx512_bf16, amx,
+                                              on):
+    monkeypatch.setenv("GANLIB_AMP", "auto")
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported",
+                        lambda: avx512_bf16)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    cpu = torch.device("cpu")
+    assert train._use_amp(cpu) is on
+    assert device.native_bf16(cpu) is (avx512_bf16 or amx)
+    assert device.precision(cpu) == ("bfloat16 autocast" if on
+                                     else "float32")
+    # the tests themselves run in float32 on every CPU
+    monkeypatch.setenv("GANLIB_AMP", "0")
+    assert train._use_amp(cpu) is False
 
 
 def test_resuming_under_other_settings_is_refused(tmp_path):
