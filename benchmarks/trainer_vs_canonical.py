@@ -13,14 +13,14 @@ size, optimiser and number of steps, on the embedded MNIST digits:
   step's fake batch).
 
 To show what each ingredient contributes it also times the trainer with
-them added one at a time: the plain loop (Algorithm 1's two halves, fresh
-noise for the G step, for-loop Adam), then fused Adam, then the shared
-fake batch (the defaults); and, on a device with native bfloat16
-(AVX512-BF16 or AMX on a CPU), ``train(amp=True)``, which the trainer
-leaves off on CPUs by default. It prints steps/s of each, their ratios,
-and checks that the generators work: their samples are far closer to real
-digits, in the Frechet distance of the book's classifier, than an
-untrained generator's.
+them added one at a time, all in float32: the plain loop (Algorithm 1's
+two halves, fresh noise for the G step, for-loop Adam), then fused Adam,
+then the shared fake batch (the defaults); and, on a device with native
+bfloat16 (AVX512-BF16 or AMX on a CPU, or a GPU), ``train(amp=True)``,
+which is the default on GPUs and AMX CPUs. It prints steps/s of each,
+their ratios, and checks that the generators work: their samples are far
+closer to real digits, in the Frechet distance of the book's classifier,
+than an untrained generator's.
 
     python benchmarks/trainer_vs_canonical.py --steps 300
 """
@@ -154,6 +154,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--latent-dim", type=int, default=64)
     parser.add_argument("--width", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="timed runs of each loop, taking turns; the "
+                        "median counts (default 3)")
     parser.add_argument("--workers", type=int, default=2,
                         help="DataLoader workers of the canonical loop")
     parser.add_argument("--save", metavar="FILE",
@@ -176,14 +179,18 @@ def main() -> None:
 
     # the trainer with its ingredients added one at a time; the third
     # variant, "ganlib.train", is the trainer's defaults
+    # (in float32, whatever the default precision here, so that the rows
+    # compare like with like; bfloat16 autocast comes last, where the
+    # device has it natively)
     variants = [
         ("plain ganlib loop", "the loop itself (data on the device, no "
-         "workers, no per-step syncs)", dict(share_fake=False, fused=False)),
-        ("+ fused Adam", "fused Adam", dict(share_fake=False)),
-        ("ganlib.train", "one G forward per step (shared fake batch)", {}),
+         "workers, no per-step syncs)",
+         dict(share_fake=False, fused=False, amp=False)),
+        ("+ fused Adam", "fused Adam", dict(share_fake=False, amp=False)),
+        ("ganlib.train", "one G forward per step (shared fake batch)",
+         dict(amp=False)),
     ]
-    if device.native_bf16(dev) and not train._use_amp(dev):
-        # the default leaves bf16 off here: measure it as an option
+    if device.native_bf16(dev):
         variants.append(("ganlib.train, amp=True", "bfloat16 autocast",
                          dict(amp=True)))
 
@@ -194,14 +201,23 @@ def main() -> None:
     for _, _, options in variants:
         ganlib_loop(*pair(), warm, args.batch_size, dev, **options)
 
-    G_c, D_c = pair()
-    t_c = timed(canonical_loop, G_c, D_c, args.steps, args.batch_size,
-                args.latent_dim, dev, args.workers)
-    runs = [("canonical loop", G_c, t_c)]
-    for name, _, options in variants:
-        G_v, D_v = pair()
-        runs.append((name, G_v, timed(ganlib_loop, G_v, D_v, args.steps,
-                                      args.batch_size, dev, **options)))
+    # each loop trains --repeats times, the loops taking turns, so that a
+    # slow spell of a shared machine falls on all of them; the median time
+    # counts (the generator of the last repeat is scored)
+    times: dict[str, list[float]] = {}
+    for _ in range(args.repeats):
+        G_c, D_c = pair()
+        times.setdefault("canonical loop", []).append(
+            timed(canonical_loop, G_c, D_c, args.steps, args.batch_size,
+                  args.latent_dim, dev, args.workers))
+        runs = [("canonical loop", G_c)]
+        for name, _, options in variants:
+            G_v, D_v = pair()
+            times.setdefault(name, []).append(
+                timed(ganlib_loop, G_v, D_v, args.steps, args.batch_size,
+                      dev, **options))
+            runs.append((name, G_v))
+    runs = [(name, G, float(np.median(times[name]))) for name, G in runs]
 
     clf = classifier.load_classifier(source="embedded", device=dev,
                                      verbose=False)
@@ -223,7 +239,8 @@ def main() -> None:
     flops += [step_flops(ganlib_loop, *pair(), 1, args.batch_size, dev,
                          **options) for _, _, options in variants]
     say(f"\nDCGAN width {args.width}, batch {args.batch_size}, "
-        f"{args.steps} steps each, Adam(2e-4, 0.5):")
+        f"{args.steps} steps each, Adam(2e-4, 0.5); median of "
+        f"{args.repeats} runs, the loops taking turns:")
     say(f"{'loop':<24}{'steps/s':>10}{'GFLOP/step':>12}{'GFLOP/s':>10}"
         f"{'FD to test digits':>20}")
     for (name, speed, dist), n_flops in zip(rows, flops):
@@ -237,26 +254,34 @@ def main() -> None:
                   for name, rate in ceilings.items()))
     for (name, speed, _), n_flops, (_, _, options) in zip(
             rows[1:], flops[1:], variants):
-        amp = options.get("amp", train._use_amp(dev))
-        precision = "bfloat16" if amp else "float32"
+        precision = "bfloat16" if options["amp"] else "float32"
         if precision in ceilings:
             say(f"  {name}: {speed * n_flops / 1e9 / ceilings[precision]:.0%}"
                 f" of the {precision} ceiling")
-    target = "3x on a GPU" if dev.type == "cuda" else "1.3x on 2 CPU cores"
+    # the targets: on a CPU, 1.3x in float32 and 2x under bfloat16
+    # autocast where the CPU has it natively; on a GPU, 3x
+    targets = ({"ganlib.train": 3.0, "ganlib.train, amp=True": 3.0}
+               if dev.type == "cuda" else
+               {"ganlib.train": 1.3, "ganlib.train, amp=True": 2.0})
     speed = {name: value for name, value, _ in rows}
-    for name in ("ganlib.train", "ganlib.train, amp=True"):
+    default = "ganlib.train, amp=True" if train._use_amp(dev) else \
+        "ganlib.train"
+    for name, target in targets.items():
         if name in speed:
+            ratio = speed[name] / speed["canonical loop"]
             say(f"\nspeed-up of {name} over the canonical loop: "
-                f"{speed[name] / speed['canonical loop']:.2f}x "
-                f"(target: at least {target})")
+                f"{ratio:.2f}x (target: at least {target}x on "
+                f"{'a GPU' if dev.type == 'cuda' else '2 CPU cores'}): "
+                f"{'reached' if ratio >= target else 'missed'}"
+                + (" [the default precision here]" if name == default
+                   else ""))
     say("\nwhat each ingredient contributes (ratio to the row above):")
     for (_, before, _), (name, after, _), (_, what, _) in zip(
             rows, rows[1:], variants):
         say(f"  {what}: {after / before:.2f}x")
     if "ganlib.train, amp=True" not in speed:
-        say("  bfloat16 autocast: " + ("on by default here" if
-            train._use_amp(dev) else "not measured, no native bfloat16 "
-            "on this device"))
+        say("  bfloat16 autocast: not measured, no native bfloat16 on this "
+            "device")
     say(f"untrained generator: FD {fd_untrained:.1f}; a working generator "
         "is far below that")
     for name, _, dist in rows:
@@ -265,7 +290,8 @@ def main() -> None:
     if args.save:
         with open(args.save, "w") as f:
             f.write(f"Output of `python benchmarks/trainer_vs_canonical.py "
-                    f"--steps {args.steps}` on {device.cpu_name()}, "
+                    f"--steps {args.steps} --repeats {args.repeats}` on "
+                    f"{device.cpu_name()}, "
                     f"{time.strftime('%Y-%m-%d')}:\n\n```\n"
                     + "\n".join(lines) + "\n```\n")
 
