@@ -137,7 +137,8 @@ def fit(x: torch.Tensor, y: torch.Tensor, steps: int, batch_size: int = 128,
 
 
 def _key(source: str) -> dict:
-    return {"version": VERSION, "source": source, "mode": budgets.mode()}
+    return {"version": VERSION, "source": source, "mode": budgets.mode(),
+            "splits": data.SPLIT_VERSION}
 
 
 def load_classifier(source: str | None = None, device=None,

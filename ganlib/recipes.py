@@ -88,6 +88,7 @@ def save_generator(G: nn.Module, recipe: GANRecipe, name: str,
     """Keep G's weights (and measured results) in the cache for later use."""
     checkpoint.save(_path(name), {
         "recipe": dataclasses.asdict(recipe),
+        "splits": data.SPLIT_VERSION,
         "G": {k: v.cpu() for k, v in G.state_dict().items()},
         "results": dict(results or {}),
     })
@@ -97,8 +98,8 @@ def load_generator(name: str, recipe: GANRecipe,
                    device: torch.device | None = None):
     """(G, results) saved by :func:`save_generator`, or None if absent.
 
-    A cache entry saved with another recipe, mode or data source is
-    ignored, so a caller falls back to training with the recipe.
+    A cache entry saved with another recipe, mode, data source or data
+    split (``data.SPLIT_VERSION``) is ignored, so a caller falls back to training with the recipe.
     """
     path = _path(name)
     if not path.exists():
@@ -107,8 +108,9 @@ def load_generator(name: str, recipe: GANRecipe,
         state = checkpoint.load(path)
     except ValueError:
         return None
-    if state.get("recipe") != dataclasses.asdict(recipe):
-        return None
+    if state.get("recipe") != dataclasses.asdict(recipe) or \
+            state.get("splits") != data.SPLIT_VERSION:
+        return None  # another recipe, or trained on other training digits
     G = models.DCGANGenerator(recipe.latent_dim, recipe.width,
                               n_classes=recipe.n_classes,
                               extra_layers=recipe.extra_layers)

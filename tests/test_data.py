@@ -8,19 +8,39 @@ import torch
 from ganlib import data
 
 
-def test_embedded_split_is_stratified_and_fixed():
+def test_embedded_split_is_stratified_fixed_and_disjoint():
     x, y = data.load_mnist("train", "embedded")
+    x_val, y_val = data.load_mnist("val", "embedded")
     x_test, y_test = data.load_mnist("test", "embedded")
-    assert x.shape == (4000, 1, 28, 28) and x_test.shape == (1000, 1, 28, 28)
-    assert torch.bincount(y).tolist() == [400] * 10
+    assert x.shape == (3500, 1, 28, 28) and x_val.shape == (500, 1, 28, 28)
+    assert x_test.shape == (1000, 1, 28, 28)
+    assert torch.bincount(y).tolist() == [350] * 10
+    assert torch.bincount(y_val).tolist() == [50] * 10
     assert torch.bincount(y_test).tolist() == [100] * 10
     assert x.min() == -1.0 and x.max() == 1.0
-    # no digit is in both splits
-    train_rows = {tuple(r) for r in x.flatten(1)[:, ::7].tolist()}
-    assert not any(tuple(r) in train_rows
-                   for r in x_test.flatten(1)[:, ::7].tolist())
-    x2, _ = data.load_mnist("train", "embedded")
-    assert torch.equal(x, x2)
+    # no digit is in two splits
+    rows = [{tuple(r) for r in split.flatten(1)[:, ::7].tolist()}
+            for split in (x, x_val, x_test)]
+    assert not rows[0] & rows[1] and not rows[0] & rows[2] \
+        and not rows[1] & rows[2]
+    for split, first in (("train", x), ("val", x_val)):
+        again, _ = data.load_mnist(split, "embedded")
+        assert torch.equal(first, again)
+
+
+def test_validation_is_carved_per_class_with_a_fixed_seed():
+    # full MNIST's classes differ in size: 500 of each go to validation
+    labels = torch.arange(10).repeat_interleave(
+        torch.tensor([5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851,
+                      5949])).numpy()
+    fit, val = data._carve_val(labels, 500)
+    assert len(val) == 5000 and len(fit) == 60000 - 5000
+    assert set(fit.tolist()).isdisjoint(val.tolist())
+    assert torch.bincount(torch.as_tensor(labels[val])).tolist() == [500] * 10
+    fit2, val2 = data._carve_val(labels, 500)
+    assert (val == val2).all() and (fit == fit2).all()
+    with pytest.raises(ValueError, match="too few to set 500 aside"):
+        data._carve_val(labels[:5000], 500)
 
 
 def test_unknown_source_and_split_are_rejected():

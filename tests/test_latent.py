@@ -137,4 +137,8 @@ def test_recipes_build_train_save_and_load(tmp_path, monkeypatch):
     assert torch.allclose(G(z), G2(z))
     other = recipes.GANRecipe(width=4, latent_dim=8, steps=3, batch_size=4)
     assert recipes.load_generator("t", other) is None  # another recipe
+    # weights trained on an older split of the digits are not reused
+    monkeypatch.setattr(recipes.data, "SPLIT_VERSION",
+                        recipes.data.SPLIT_VERSION + 1)
+    assert recipes.load_generator("t", small) is None
     assert recipes.cgan_recipe().n_classes == 10
