@@ -62,6 +62,50 @@ def classifier_fd(classifier: MNISTClassifier, x_a: torch.Tensor,
     return frechet_distance(classifier.embed(x_a), classifier.embed(x_b))
 
 
+def feature_prdc(real: torch.Tensor, fake: torch.Tensor, k: int = 5
+                 ) -> dict[str, float]:
+    """Precision, recall, density and coverage of two feature sets (N, d).
+
+    Precision (Kynkaanniemi et al. 2019) is the share of fake points inside
+    the real manifold (the union of balls around each real point reaching
+    its k-th nearest real neighbour); recall is the share of real points
+    inside the fake manifold. Density and coverage (Naeem et al. 2020) are
+    their outlier-robust versions: density counts how many real balls hold
+    each fake point (divided by k; about 1 when the two sets match), and
+    coverage is the share of real balls that hold at least one fake point.
+    Sharp but collapsed samples have high precision and low recall and
+    coverage; varied but blurry ones the reverse. Computed by ``prdc``,
+    the authors' reference implementation of Naeem et al.
+    """
+    import contextlib
+    import io
+
+    from prdc import compute_prdc
+
+    for name, feats in (("real", real), ("fake", fake)):
+        if feats.ndim != 2 or len(feats) <= k:
+            raise ValueError(f"feature_prdc needs {name} features of shape "
+                             f"(N, d) with N > k = {k}, got shape "
+                             f"{tuple(feats.shape)}; pass more samples or a "
+                             "smaller k")
+        if not torch.isfinite(feats).all():
+            raise ValueError(f"feature_prdc got {name} features holding NaN "
+                             "or inf")
+    as_numpy = lambda t: t.detach().float().cpu().numpy()  # noqa: E731
+    with contextlib.redirect_stdout(io.StringIO()):  # it prints the sizes
+        out = compute_prdc(as_numpy(real), as_numpy(fake), nearest_k=k)
+    return {name: float(value) for name, value in out.items()}
+
+
+def classifier_prdc(classifier: MNISTClassifier, x_fake: torch.Tensor,
+                    x_real: torch.Tensor, k: int = 5) -> dict[str, float]:
+    """:func:`feature_prdc` of generated and real images in the
+    classifier's features (the space of the Frechet distance)."""
+    _check_images(x_fake, "classifier_prdc", min_samples=k + 1)
+    _check_images(x_real, "classifier_prdc", min_samples=k + 1)
+    return feature_prdc(classifier.embed(x_real), classifier.embed(x_fake), k)
+
+
 def _check_images(x: torch.Tensor, who: str, min_samples: int = 1) -> None:
     """Enough images, all finite and in the classifier's range [-1, 1]."""
     if len(x) < min_samples:

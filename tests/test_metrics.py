@@ -63,3 +63,60 @@ def test_sharpness_by_hand_and_blur_lowers_it():
                 torch.zeros(2, 1, 1, 5)):
         with pytest.raises(ValueError, match="at least 2x2"):
             metrics.sharpness(bad)
+
+
+def _clusters(n_per, centres, spread=0.3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.cat([c + spread * torch.randn(n_per, len(c), generator=g)
+                      for c in centres])
+
+
+def test_prdc_oracles_identical_disjoint_and_one_class():
+    centres = [torch.eye(8)[i] * 10 for i in range(8)]  # 8 far "classes"
+    real = _clusters(60, centres)
+    # identical sets: everything inside, every ball covered
+    same = metrics.feature_prdc(real, real.clone())
+    assert same["precision"] == 1.0 and same["recall"] == 1.0
+    assert same["coverage"] == 1.0 and same["density"] >= 1.0
+    # disjoint sets far apart: nothing inside either manifold
+    far = metrics.feature_prdc(real, real + 100.0)
+    assert far == {"precision": 0.0, "recall": 0.0, "density": 0.0,
+                   "coverage": 0.0}
+    # a fresh sample of the same distribution: all four near 1
+    fresh = metrics.feature_prdc(real, _clusters(60, centres, seed=1))
+    assert min(fresh["precision"], fresh["recall"], fresh["coverage"]) > 0.8
+    assert 0.6 < fresh["density"] < 1.4
+    # copies of one class (sharp, collapsed): high precision, low recall
+    one = metrics.feature_prdc(real, _clusters(480, centres[:1], seed=2))
+    assert one["precision"] > 0.9
+    assert one["recall"] < 0.2 and one["coverage"] < 0.2
+    # spread out everywhere (diverse, off the data): low precision
+    blur = metrics.feature_prdc(real, 10 * torch.randn(480, 8))
+    assert blur["precision"] < 0.2 < one["precision"]
+
+
+def test_prdc_rejects_too_few_or_broken_features():
+    real = torch.randn(20, 4)
+    with pytest.raises(ValueError, match="N > k = 5"):
+        metrics.feature_prdc(real, torch.randn(5, 4))
+    with pytest.raises(ValueError, match=r"shape \(N, d\)"):
+        metrics.feature_prdc(real, torch.randn(20))
+    bad = real.clone()
+    bad[3, 1] = float("nan")
+    with pytest.raises(ValueError, match="NaN"):
+        metrics.feature_prdc(bad, real)
+
+
+def test_classifier_prdc_in_the_classifiers_features():
+    from ganlib import classifier
+
+    clf = classifier.MNISTClassifier().eval()  # untrained: the wiring only
+    x, _ = data.load_mnist("val", "embedded")
+    out = metrics.classifier_prdc(clf, x[:100], x[100:300])
+    assert set(out) == {"precision", "recall", "density", "coverage"}
+    assert all(0.0 <= out[name] <= 1.0 for name in
+               ("precision", "recall", "coverage"))
+    same = metrics.classifier_prdc(clf, x[:100], x[:100])
+    assert same["precision"] == same["recall"] == 1.0
+    with pytest.raises(ValueError, match=r"\[-1, 1\]"):
+        metrics.classifier_prdc(clf, x[:100] * 3, x[:100])
