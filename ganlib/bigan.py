@@ -299,6 +299,21 @@ def encode(E: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None,
     return torch.cat(out)
 
 
+def nearest_neighbour_accuracy(f_train: torch.Tensor, y_train: torch.Tensor,
+                               f_test: torch.Tensor, y_test: torch.Tensor
+                               ) -> float:
+    """Test accuracy of 1-nearest-neighbour classification on frozen
+    features (Euclidean), the BiGAN paper's measure of its codes."""
+    if len(f_train) == 0 or f_train.shape[1:] != f_test.shape[1:]:
+        raise ValueError(f"nearest_neighbour_accuracy needs train and test "
+                         f"features of one width, got shapes "
+                         f"{tuple(f_train.shape)} and {tuple(f_test.shape)}")
+    f_train, f_test = f_train.flatten(1).float(), f_test.flatten(1).float()
+    nearest = torch.cat([torch.cdist(chunk, f_train).argmin(1)
+                         for chunk in f_test.split(500)])
+    return (y_train.cpu()[nearest.cpu()] == y_test.cpu()).float().mean().item()
+
+
 def linear_probe(f_train: torch.Tensor, y_train: torch.Tensor,
                  f_test: torch.Tensor, y_test: torch.Tensor,
                  max_iter: int = 2000) -> float:

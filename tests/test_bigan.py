@@ -78,6 +78,24 @@ def test_linear_probe_separable_and_random():
                               y[100:]) < 0.75
 
 
+def test_nearest_neighbour_accuracy_by_hand():
+    f_train = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    y_train = torch.tensor([0, 1, 2])
+    f_test = torch.tensor([[1.0, 1.0], [9.0, 1.0], [1.0, 9.0], [8.0, 0.0]])
+    # the nearest train points are 0, 1, 2 and 1: three of four labels right
+    y_test = torch.tensor([0, 1, 2, 0])
+    assert bigan.nearest_neighbour_accuracy(f_train, y_train, f_test,
+                                            y_test) == 0.75
+    # images are flattened, and a test point equal to a train point is its
+    # own neighbour
+    x = torch.randn(5, 1, 4, 4)
+    assert bigan.nearest_neighbour_accuracy(x, torch.arange(5), x,
+                                            torch.arange(5)) == 1.0
+    with pytest.raises(ValueError, match="one width"):
+        bigan.nearest_neighbour_accuracy(f_train, y_train,
+                                         torch.randn(2, 3), y_test[:2])
+
+
 def test_mlp_versions_shapes_and_smoke():
     x, y = torch.randn(6, 1, 28, 28).clamp(-1, 1), torch.arange(6)
     E = bigan.MLPEncoder(4, 32, n_classes=10)
