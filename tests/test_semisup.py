@@ -80,11 +80,15 @@ def test_fit_gan_and_baseline_smoke():
     G = semisup.Generator(latent_dim=8, hidden=(16,))
     before = [p.detach().clone() for p in G.parameters()]
     hist = semisup.fit_gan(G, D, x[lab], y[lab], x[unl], steps=3,
-                           batch_size=8, x_test=x, y_test=y, eval_every=2,
-                           progress=False)
+                           batch_size=8, x_test=x, y_test=y, x_val=x[:20],
+                           y_val=y[:20], eval_every=2, progress=False)
     assert len(hist["loss_D"]) == 3 and hist.step == [1, 2, 3]
-    assert hist.steps_of("test_error") == [2, 3]
-    assert all(0 <= e <= 1 for e in hist["test_error"])
+    # validation and test errors are recorded apart, on their own digits
+    for name in ("val_error", "test_error"):
+        assert hist.steps_of(name) == [2, 3]
+        assert all(0 <= e <= 1 for e in hist[name])
+    assert hist["test_error"][-1] == semisup.error_rate(D, x, y)
+    assert hist["val_error"][-1] == semisup.error_rate(D, x[:20], y[:20])
     assert any(not torch.equal(a, b) for a, b in zip(before, G.parameters()))
     B = semisup.Classifier(hidden=(32, 16))
     losses = semisup.fit_supervised(B, x[lab], y[lab], steps=3,
@@ -298,3 +302,28 @@ def test_update_G_uses_the_shared_feature_matching():
         expected = losses.feature_matching(D.features(x[:6]),
                                            D.features(G(z)))
     assert torch.equal(loss, expected)
+
+
+def test_chapter_10_uses_the_settings_chosen_on_validation():
+    # the values in ganlib are the ones the validation script chose and
+    # saved; rerunning the script and not updating them fails here
+    import json
+    from pathlib import Path
+
+    saved = json.loads((Path(__file__).resolve().parents[1] / "benchmarks" /
+                        "semisup-validation.json").read_text())
+    chosen = semisup.CHOSEN_ON_VALIDATION
+    assert chosen["input_noise"] == saved["input_noise"]
+    assert chosen["max_shift"] == saved["max_shift"]
+    errors = sorted(row["val_error"] for row in saved["table"])
+    assert abs(chosen["val_error"] - errors[0]) < 1e-6
+    assert abs(chosen["runner_up_val_error"] - errors[1]) < 1e-6
+    assert saved["validation_labels"] == chosen["validation_digits"] == 500
+    # the chapter reads them from ganlib, not typed into its cells
+    nb = json.loads((Path(__file__).resolve().parents[1] / "chapters" /
+                     "10_semi_supervised.ipynb").read_text())
+    code = "\n".join("".join(c["source"]) for c in nb["cells"]
+                     if c["cell_type"] == "code")
+    assert 'input_noise=chosen["input_noise"]' in code
+    assert 'max_shift=chosen["max_shift"]' in code
+    assert "input_noise=0.8" not in code and "max_shift=2" not in code
