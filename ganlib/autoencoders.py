@@ -24,19 +24,22 @@ IMAGE_SHAPE = (1, 28, 28)
 N_PIXELS = 28 * 28
 
 
-def _check_images(x: torch.Tensor, who: str) -> None:
+def check_images(x: torch.Tensor, who: str) -> None:
+    """A clear error unless x is a batch of digits (B, 1, 28, 28)."""
     if x.ndim != 4 or tuple(x.shape[1:]) != IMAGE_SHAPE:
         raise ValueError(f"{who} expects images of shape (B, 1, 28, 28), "
                          f"got {tuple(x.shape)}")
 
 
-def _check_latent(z: torch.Tensor, latent_dim: int, who: str) -> None:
+def check_latent(z: torch.Tensor, latent_dim: int, who: str) -> None:
+    """A clear error unless z is a batch of codes (B, latent_dim)."""
     if z.ndim != 2 or z.shape[1] != latent_dim:
         raise ValueError(f"{who} decodes codes of shape (B, {latent_dim}), "
                          f"got {tuple(z.shape)}")
 
 
-def _check_latent_dim(latent_dim: int) -> None:
+def check_latent_dim(latent_dim: int) -> None:
+    """A clear error unless latent_dim is a positive integer."""
     if not isinstance(latent_dim, int) or latent_dim < 1:
         raise ValueError(f"latent_dim must be a positive integer, got "
                          f"{latent_dim!r}")
@@ -66,17 +69,17 @@ class LinearAutoencoder(Autoencoder):
 
     def __init__(self, latent_dim: int = 16) -> None:
         super().__init__()
-        _check_latent_dim(latent_dim)
+        check_latent_dim(latent_dim)
         self.latent_dim = latent_dim
         self.encoder = nn.Linear(N_PIXELS, latent_dim)
         self.decoder = nn.Linear(latent_dim, N_PIXELS)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        _check_images(x, "LinearAutoencoder")
+        check_images(x, "LinearAutoencoder")
         return self.encoder(x.flatten(1))  # (B, 784) -> (B, k)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        _check_latent(z, self.latent_dim, "LinearAutoencoder")
+        check_latent(z, self.latent_dim, "LinearAutoencoder")
         return self.decoder(z).view(-1, *IMAGE_SHAPE)  # (B, 1, 28, 28)
 
 
@@ -86,18 +89,18 @@ class MLPAutoencoder(Autoencoder):
     def __init__(self, latent_dim: int = 2,
                  hidden: tuple[int, ...] = (512, 256)) -> None:
         super().__init__()
-        _check_latent_dim(latent_dim)
+        check_latent_dim(latent_dim)
         self.latent_dim = latent_dim
         sizes = [N_PIXELS, *hidden, latent_dim]
         self.encoder = _mlp(sizes)
         self.decoder = _mlp(sizes[::-1])
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        _check_images(x, "MLPAutoencoder")
+        check_images(x, "MLPAutoencoder")
         return self.encoder(x.flatten(1))  # (B, k)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        _check_latent(z, self.latent_dim, "MLPAutoencoder")
+        check_latent(z, self.latent_dim, "MLPAutoencoder")
         return torch.tanh(self.decoder(z)).view(-1, *IMAGE_SHAPE)
 
 
@@ -138,17 +141,17 @@ class ConvAutoencoder(Autoencoder):
 
     def __init__(self, latent_dim: int = 32, width: int = 32) -> None:
         super().__init__()
-        _check_latent_dim(latent_dim)
+        check_latent_dim(latent_dim)
         self.latent_dim = latent_dim
         self.encoder = conv_encoder(latent_dim, width)
         self.decoder = conv_decoder(latent_dim, width)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        _check_images(x, "ConvAutoencoder")
+        check_images(x, "ConvAutoencoder")
         return self.encoder(x)  # (B, k)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        _check_latent(z, self.latent_dim, "ConvAutoencoder")
+        check_latent(z, self.latent_dim, "ConvAutoencoder")
         return self.decoder(z)  # (B, 1, 28, 28)
 
 
@@ -206,19 +209,19 @@ class VAE(nn.Module):
 
     def __init__(self, latent_dim: int = 2, width: int = 32) -> None:
         super().__init__()
-        _check_latent_dim(latent_dim)
+        check_latent_dim(latent_dim)
         self.latent_dim = latent_dim
         self.encoder = conv_encoder(2 * latent_dim, width)  # mu and logvar
         self.decoder = conv_decoder(latent_dim, width)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The mean and log-variance (B, k) each of q(z | x)."""
-        _check_images(x, "VAE")
+        check_images(x, "VAE")
         mu, logvar = self.encoder(x).chunk(2, dim=1)
         return mu, logvar
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        _check_latent(z, self.latent_dim, "VAE")
+        check_latent(z, self.latent_dim, "VAE")
         return self.decoder(z)  # (B, 1, 28, 28)
 
     def forward(self, x: torch.Tensor):
@@ -245,7 +248,7 @@ class AutoencoderStep(train.Step):
                  name: str = "autoencoder") -> None:
         if batch_size < 1:
             raise ValueError(f"need batch_size >= 1, got {batch_size}")
-        _check_images(x_train, name)
+        check_images(x_train, name)
         self.model, self.loss, self.batch_size = model, loss, batch_size
         self.sample = data.TensorSampler(x_train)
         self.opt = torch.optim.Adam(model.to(x_train.device).parameters(),
@@ -279,14 +282,14 @@ class _Reconstruction:
 
 
 class _VAELoss:
-    """The negative ELBO of a VAE on x (:func:`vae_loss`)."""
+    """The negative ELBO of a VAE on x (:func:`vae_loss` by default)."""
 
-    def __init__(self, beta: float) -> None:
-        self.beta = beta
+    def __init__(self, beta: float, loss_fn: Callable = vae_loss) -> None:
+        self.beta, self.loss_fn = beta, loss_fn
 
     def __call__(self, model: "VAE", x: torch.Tensor) -> torch.Tensor:
         x_rec, mu, logvar = model(x)
-        return vae_loss(x_rec, x, mu, logvar, self.beta)
+        return self.loss_fn(x_rec, x, mu, logvar, self.beta)
 
 
 def fit_autoencoder(model: nn.Module, x_train: torch.Tensor,
@@ -311,11 +314,17 @@ def fit_autoencoder(model: nn.Module, x_train: torch.Tensor,
 
 def fit_vae(model: VAE, x_train: torch.Tensor, steps: int = 1000,
             batch_size: int = 128, lr: float = 1e-3, beta: float = 1.0,
-            progress: bool = True, **loop) -> list[float]:
+            progress: bool = True, loss_fn: Callable = vae_loss,
+            **loop) -> list[float]:
     """Train a VAE on x_train with :func:`vae_loss`; returns the loss per
-    step (other keyword arguments go to ``train.fit``)."""
-    step = AutoencoderStep(model, x_train, _VAELoss(beta), batch_size, lr,
-                           name="vae")
+    step.
+
+    ``loss_fn(x_rec, x, mu, logvar, beta)`` replaces :func:`vae_loss`
+    (a chapter passes its own); other keyword arguments go to
+    ``train.fit``.
+    """
+    step = AutoencoderStep(model, x_train, _VAELoss(beta, loss_fn),
+                           batch_size, lr, name="vae")
     history = train.fit(step, steps, progress=progress, desc="vae", **loop)
     model.eval()
     return history["loss"] if steps else []

@@ -79,6 +79,21 @@ def feature_loss(f: torch.Tensor, f0: torch.Tensor,
     Dividing by the target's energy makes layers of different scale
     comparable, so one lambda suits several layers.
     """
+    check_features(f, f0, reduction)
+    diff = (f - f0).pow(2)
+    energy = f0.pow(2)
+    if mask is not None:
+        mask = broadcast_mask(mask, f)
+        diff, energy = diff * mask, energy * mask
+    # the floor keeps an all-zero target from dividing by zero
+    per_image = (diff.flatten(1).sum(1)
+                 / energy.flatten(1).sum(1).clamp_min(1e-8))  # (B,)
+    return per_image.mean() if reduction == "mean" else per_image
+
+
+def check_features(f: torch.Tensor, f0: torch.Tensor,
+                   reduction: str = "mean") -> None:
+    """A clear error unless f and f0 are (B, ...) tensors of one shape."""
     if not (torch.is_tensor(f) and torch.is_tensor(f0)):
         raise ValueError("feature_loss takes two tensors")
     if f.shape != f0.shape:
@@ -88,19 +103,16 @@ def feature_loss(f: torch.Tensor, f0: torch.Tensor,
         raise ValueError(f"features need a batch dimension (B, ...), got "
                          f"shape {tuple(f.shape)}")
     _check_reduction(reduction)
-    diff = (f - f0).pow(2)
-    energy = f0.pow(2)
-    if mask is not None:
-        try:
-            mask = torch.broadcast_to(mask.to(f.dtype), f.shape)
-        except RuntimeError:
-            raise ValueError(f"mask of shape {tuple(mask.shape)} does not "
-                             f"broadcast to features {tuple(f.shape)}"
-                             ) from None
-        diff, energy = diff * mask, energy * mask
-    per_image = diff.flatten(1).sum(1) / energy.flatten(1).sum(1).clamp_min(
-        1e-8)  # (B,)
-    return per_image.mean() if reduction == "mean" else per_image
+
+
+def broadcast_mask(mask: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
+    """The mask in f's dtype and shape; a clear error if it does not fit."""
+    try:
+        return torch.broadcast_to(mask.to(f.dtype), f.shape)
+    except RuntimeError:
+        raise ValueError(f"mask of shape {tuple(mask.shape)} does not "
+                         f"broadcast to features {tuple(f.shape)}"
+                         ) from None
 
 
 def center_mask(shape: Sequence[int], size: int = 5) -> torch.Tensor:
