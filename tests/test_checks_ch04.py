@@ -38,18 +38,74 @@ def d_loss_one_bce(real_out, fake_out):
     return F.binary_cross_entropy_with_logits(logits, labels)
 
 
+def d_loss_softplus(real_out, fake_out):
+    # the exercise's answer: log sigmoid(a) = -softplus(-a)
+    return F.softplus(-real_out).mean() + F.softplus(fake_out).mean()
+
+
 def test_check_d_loss_passes_the_reference(capsys):
-    checks.check_d_loss(losses.d_loss)
+    checks.check_d_loss(d_loss_softplus)
     assert "passed" in capsys.readouterr().out
 
 
-def test_check_d_loss_passes_bce_written_per_term():
-    def bce(real_out, fake_out):
-        return (F.binary_cross_entropy_with_logits(
-                    real_out, torch.ones_like(real_out))
-                + F.binary_cross_entropy_with_logits(
-                    fake_out, torch.zeros_like(fake_out)))
-    checks.check_d_loss(bce)
+def test_check_d_loss_passes_logsigmoid_written_per_term():
+    def logsigmoid(real_out, fake_out):
+        return -(F.logsigmoid(real_out).mean()
+                 + F.logsigmoid(-fake_out).mean())
+    checks.check_d_loss(logsigmoid)
+
+
+def bce_per_term(real_out, fake_out):
+    return (F.binary_cross_entropy_with_logits(
+                real_out, torch.ones_like(real_out))
+            + F.binary_cross_entropy_with_logits(
+                fake_out, torch.zeros_like(fake_out)))
+
+
+def bce_module(real_out, fake_out):
+    bce = torch.nn.BCEWithLogitsLoss()
+    return bce(real_out, torch.ones_like(real_out)) + \
+        bce(fake_out, torch.zeros_like(fake_out))
+
+
+def bce_on_probabilities(real_out, fake_out):
+    p_r, p_f = torch.sigmoid(real_out), torch.sigmoid(fake_out)
+    return F.binary_cross_entropy(p_r, torch.ones_like(p_r)) + \
+        F.binary_cross_entropy(p_f, torch.zeros_like(p_f))
+
+
+def calls_the_library(real_out, fake_out):
+    return losses.d_loss(real_out, fake_out)
+
+
+def bce_swallowed(real_out, fake_out):
+    # the forbidden call's refusal is caught: the check still notices
+    try:
+        return losses.d_loss(real_out, fake_out)
+    except Exception:
+        return d_loss_softplus(real_out, fake_out)
+
+
+@pytest.mark.parametrize("forbidden, called", [
+    (calls_the_library, "losses.d_loss"),
+    (bce_per_term, "F.binary_cross_entropy_with_logits"),
+    (bce_module, "F.binary_cross_entropy_with_logits"),
+    (bce_on_probabilities, "F.binary_cross_entropy "),
+    (bce_swallowed, "losses.d_loss"),
+    (losses.d_loss, "losses.d_loss itself"),
+])
+@pytest.mark.parametrize("hidden", [False, True])
+def test_check_d_loss_refuses_the_library_and_bce(forbidden, called, hidden):
+    original = (losses.d_loss, F.binary_cross_entropy_with_logits,
+                F.binary_cross_entropy)
+    with pytest.raises(checks.CheckFailed) as err:
+        checks.check_d_loss(forbidden, hidden=hidden)
+    assert called in str(err.value)
+    assert "without" in str(err.value)
+    # whatever happened, the patched functions are back
+    assert (losses.d_loss, F.binary_cross_entropy_with_logits,
+            F.binary_cross_entropy) == original
+    losses.d_loss(torch.zeros(2), torch.zeros(2))
 
 
 @pytest.mark.parametrize("wrong", [d_loss_naive_logs, d_loss_swapped_labels,

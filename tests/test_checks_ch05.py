@@ -64,3 +64,25 @@ def _variance(G):  # returns sigma^2
 def test_linear_g_check_rejects_wrong_answers(wrong):
     with pytest.raises(checks.CheckFailed):
         checks.check_linear_g_params(wrong)
+
+
+def _bincount_without_minlength(samples, means):
+    s = torch.as_tensor(samples, dtype=torch.float32).flatten()
+    m = torch.as_tensor(means, dtype=torch.float32).flatten()
+    nearest = (s[:, None] - m[None, :]).abs().argmin(1)
+    return torch.bincount(nearest).float() / len(s)  # no minlength
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_mass_per_mode_check_needs_one_entry_per_mode(hidden):
+    with pytest.raises(checks.CheckFailed) as err:
+        checks.check_mass_per_mode(_bincount_without_minlength,
+                                   hidden=hidden)
+    text = str(err.value)
+    assert "modes, so the answer needs" in text and "minlength=" in text
+    assert "but it has shape" in text
+
+
+def test_mass_per_mode_check_passes_hidden_cases_with_the_reference(capsys):
+    checks.check_mass_per_mode(oned.mass_per_mode, hidden=True)
+    assert "hidden checks passed" in capsys.readouterr().out

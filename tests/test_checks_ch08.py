@@ -117,3 +117,39 @@ def test_unroll_check_names_the_case_of_a_student_error():
                        match=r"raised RuntimeError: shapes do not match"
                              r"\n  on input:  k=0 unrolled steps"):
         checks.check_unroll(broken)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_unroll_check_reports_a_raising_function_cleanly(hidden):
+    def broken(D, loss_D, x_real, x_fake, k, lr):
+        return {n: p[99] for n, p in D.named_parameters()}  # IndexError
+
+    with pytest.raises(checks.CheckFailed) as err:
+        checks.check_unroll(broken, hidden=hidden)
+    text = str(err.value)
+    assert "your function raised IndexError" in text
+    assert "called:    broken(<MLPDiscriminator>, d_loss, " in text
+    assert err.value.__cause__ is None and err.value.__suppress_context__
+
+
+def test_unroll_check_rejects_values_that_are_not_tensors():
+    def as_arrays(D, loss_D, x_real, x_fake, k, lr):
+        params = tricks.unrolled_params(D, loss_D, x_real, x_fake, k, lr)
+        return {n: p.detach().numpy() for n, p in params.items()}
+
+    with pytest.raises(checks.CheckFailed, match="not yet right"):
+        checks.check_unroll(as_arrays)
+
+
+def test_unroll_hidden_cases_use_another_loss_d():
+    def hard_coded_loss(D, loss_D, x_real, x_fake, k, lr):
+        # ignores the loss it is given: right only for losses.d_loss
+        from ganlib import losses
+        return tricks.unrolled_params(D, losses.d_loss, x_real, x_fake, k,
+                                      lr)
+
+    checks.check_unroll(hard_coded_loss)
+    with pytest.raises(checks.CheckFailed, match="Wasserstein"):
+        checks.check_unroll(hard_coded_loss, hidden=True)
+    with pytest.raises(checks.CheckFailed):
+        checks.check_unroll(unroll_detached, hidden=True)

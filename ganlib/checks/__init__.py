@@ -10,6 +10,13 @@ The harness lives in :mod:`ganlib.checks.harness` and each chapter's
 checks in their own module (``ch01`` ... ``ch11``); a chapter calls them
 all through this package: ``from ganlib import checks``, then
 ``checks.check_d_loss(d_loss)``.
+
+Every check takes ``hidden=True`` (keyword only) for a notebook's hidden
+test: it then runs other cases than the visible call (other shapes,
+batch sizes, seeds and edge cases), so a hidden test never repeats the
+visible one. A check whose exercise returns a loss also demands that the
+loss can be trained on: its gradient with respect to each input must be
+the reference's.
 """
 
 from ganlib.checks.harness import CheckFailed, check_function, close, fail
