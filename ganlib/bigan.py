@@ -243,15 +243,21 @@ def update_EG(E: nn.Module, G: nn.Module, D: nn.Module,
 
 
 class BiGANStep(train.Step):
-    """One D step on pairs, then one joint step of E and G."""
+    """One D step on pairs, then one joint step of E and G.
+
+    ``update_D`` and ``update_EG`` may be replaced by functions of the same
+    signature (a chapter passes the ones its cells define).
+    """
 
     def __init__(self, E: nn.Module, G: nn.Module, D: nn.Module,
                  sample_real: Callable, *, batch_size: int = 64,
-                 lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999)
-                 ) -> None:
+                 lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
+                 update_D: Callable = update_D,
+                 update_EG: Callable = update_EG) -> None:
         if batch_size < 1:
             raise ValueError(f"need batch_size >= 1, got {batch_size}")
         self.E, self.G, self.D = E, G, D
+        self.update_D, self.update_EG = update_D, update_EG
         self.sample_real, self.batch_size = sample_real, batch_size
         self.opt_D = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
         self.opt_EG = torch.optim.Adam([*E.parameters(), *G.parameters()],
@@ -263,22 +269,24 @@ class BiGANStep(train.Step):
         x_real, cond = train.split_batch(self.sample_real(self.batch_size))
         z = torch.randn(len(x_real), self.G.latent_dim,
                         device=x_real.device)
-        loss_D = update_D(self.E, self.G, self.D, self.opt_D, x_real, z,
-                          cond)
-        loss_EG = update_EG(self.E, self.G, self.D, self.opt_EG, x_real, z,
-                            cond)
+        loss_D = self.update_D(self.E, self.G, self.D, self.opt_D, x_real,
+                               z, cond)
+        loss_EG = self.update_EG(self.E, self.G, self.D, self.opt_EG,
+                                 x_real, z, cond)
         return {"loss_D": loss_D, "loss_EG": loss_EG}
 
 
 def fit(E: nn.Module, G: nn.Module, D: nn.Module, sample_real: Callable, *,
         steps: int, batch_size: int = 64, lr: float = 2e-4,
-        betas: tuple[float, float] = (0.5, 0.999), progress: bool = True,
-        **loop) -> train.History:
+        betas: tuple[float, float] = (0.5, 0.999),
+        update_D: Callable = update_D, update_EG: Callable = update_EG,
+        progress: bool = True, **loop) -> train.History:
     """Train E, G and D for ``steps`` steps; ``sample_real(n)`` returns x or
-    (x, y). Returns the history of loss_D and loss_EG; other keyword
-    arguments (``checkpoint``, ``callbacks``, ...) go to ``train.fit``."""
+    (x, y). Returns the history of loss_D and loss_EG; ``update_D`` and
+    ``update_EG`` as in :class:`BiGANStep`; other keyword arguments
+    (``checkpoint``, ``callbacks``, ...) go to ``train.fit``."""
     step = BiGANStep(E, G, D, sample_real, batch_size=batch_size, lr=lr,
-                     betas=betas)
+                     betas=betas, update_D=update_D, update_EG=update_EG)
     return train.fit(step, steps, progress=progress, desc="bigan", **loop)
 
 

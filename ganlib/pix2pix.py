@@ -21,7 +21,8 @@ from torch import nn
 from ganlib import losses, models, train
 
 
-def _check_image(x: torch.Tensor, channels: int, who: str) -> None:
+def check_image(x: torch.Tensor, channels: int, who: str) -> None:
+    """Raise a clear error unless x is a batch (B, channels, 28, 28)."""
     if x.ndim != 4 or x.shape[1] != channels or x.shape[2:] != (28, 28):
         raise ValueError(f"{who} expects images of shape (B, {channels}, "
                          f"28, 28), got {tuple(x.shape)}")
@@ -57,7 +58,7 @@ class UNet(nn.Module):
         models.dcgan_init(self)
 
     def forward(self, a: torch.Tensor) -> torch.Tensor:
-        _check_image(a, self.in_channels, "UNet")
+        check_image(a, self.in_channels, "UNet")
         d1 = self.down1(a)
         d2 = self.down2(d1)
         m = self.middle(d2)
@@ -88,7 +89,7 @@ class PatchDiscriminator(nn.Module):
             raise ValueError("PatchDiscriminator pairs a condition with an "
                              "image of the same batch and size, got "
                              f"{tuple(a.shape)} and {tuple(b.shape)}")
-        _check_image(torch.cat([a, b], dim=1), self.in_channels,
+        check_image(torch.cat([a, b], dim=1), self.in_channels,
                      "PatchDiscriminator (condition and image stacked)")
         return self.net(torch.cat([a, b], dim=1))
 
@@ -221,15 +222,22 @@ def update_G_l1(G: nn.Module, opt_G: torch.optim.Optimizer, a: torch.Tensor,
 
 class Pix2PixStep(train.Step):
     """One D step on patches, then one G step; with ``D=None`` the L1
-    (+ extra) step of G alone, the baseline pix2pix is compared with."""
+    (+ extra) step of G alone, the baseline pix2pix is compared with.
+
+    ``update_D`` and ``update_G`` may be replaced by functions of the same
+    signature (a chapter passes the ones its cells define).
+    """
 
     def __init__(self, G: nn.Module, D: nn.Module | None,
                  sample_pair: Callable, *, batch_size: int = 64,
                  lr: float = 2e-4, l1_weight: float = 100.0,
-                 extra_loss: Callable | None = None) -> None:
+                 extra_loss: Callable | None = None,
+                 update_D: Callable = update_D,
+                 update_G: Callable = update_G) -> None:
         if batch_size < 1:
             raise ValueError(f"need batch_size >= 1, got {batch_size}")
         self.G, self.D, self.sample_pair = G, D, sample_pair
+        self.update_D, self.update_G = update_D, update_G
         self.batch_size, self.l1_weight = batch_size, l1_weight
         self.extra_loss = extra_loss
         self.opt_G = torch.optim.Adam(G.parameters(), lr=lr,
@@ -245,9 +253,9 @@ class Pix2PixStep(train.Step):
         if self.D is None:
             return {"loss_G": update_G_l1(self.G, self.opt_G, a, b_real,
                                           self.l1_weight, self.extra_loss)}
-        loss_D = update_D(self.G, self.D, self.opt_D, a, b_real)
-        loss_G = update_G(self.G, self.D, self.opt_G, a, b_real,
-                          self.l1_weight, self.extra_loss)
+        loss_D = self.update_D(self.G, self.D, self.opt_D, a, b_real)
+        loss_G = self.update_G(self.G, self.D, self.opt_G, a, b_real,
+                               self.l1_weight, self.extra_loss)
         return {"loss_D": loss_D, "loss_G": loss_G}
 
     def settings(self) -> dict:
@@ -260,15 +268,18 @@ class Pix2PixStep(train.Step):
 def fit(G: nn.Module, D: nn.Module | None, sample_pair: Callable, *,
         steps: int, batch_size: int = 64, lr: float = 2e-4,
         l1_weight: float = 100.0, extra_loss: Callable | None = None,
+        update_D: Callable = update_D, update_G: Callable = update_G,
         progress: bool = True, **loop) -> train.History:
     """Train a translation G for ``steps`` steps on pairs ``sample_pair(n)
     -> (a, b)``. With ``D=None`` G is trained on L1 (+ extra) alone.
 
-    Returns the history of loss_G (and loss_D with a D); other keyword
-    arguments (``checkpoint``, ``callbacks``, ...) go to ``train.fit``.
+    Returns the history of loss_G (and loss_D with a D); ``update_D`` and
+    ``update_G`` as in :class:`Pix2PixStep`; other keyword arguments
+    (``checkpoint``, ``callbacks``, ...) go to ``train.fit``.
     """
     step = Pix2PixStep(G, D, sample_pair, batch_size=batch_size, lr=lr,
-                       l1_weight=l1_weight, extra_loss=extra_loss)
+                       l1_weight=l1_weight, extra_loss=extra_loss,
+                       update_D=update_D, update_G=update_G)
     return train.fit(step, steps, progress=progress, desc="pix2pix", **loop)
 
 

@@ -12,6 +12,8 @@ trained by feature matching on an intermediate layer of D.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -19,6 +21,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
 from ganlib import data, losses, train
+from ganlib.losses import feature_matching
 
 # Chapter 10's two settings that are choices, not givens, chosen on the 500
 # validation digits (never on the test digits) by
@@ -219,7 +222,7 @@ def update_G(G: nn.Module, D: Classifier, opt_G: torch.optim.Optimizer,
     with train.frozen(D):  # gradients flow through D to G, not into D
         with torch.no_grad():  # the real features are a fixed target
             f_real = D.features(x_unl)
-        loss = losses.feature_matching(f_real, D.features(G(z)))
+        loss = feature_matching(f_real, D.features(G(z)))
         opt_G.zero_grad(set_to_none=True)
         loss.backward()
         opt_G.step()
@@ -258,16 +261,20 @@ class SemiSupStep(train.Step):
     ``max_shift > 0`` shifts every real image, labelled and unlabelled, by
     a random offset of up to that many pixels each time it is drawn
     (:func:`ganlib.data.random_shift`); generated images are left alone.
+    ``update_D`` and ``update_G`` may be replaced by functions of the same
+    signature (a chapter passes the ones its cells define).
     """
 
     def __init__(self, G: nn.Module, D: Classifier, x_lab: torch.Tensor,
                  y_lab: torch.Tensor, x_unl: torch.Tensor, *, steps: int,
                  batch_size: int = 100, lr: float = 3e-3,
                  decay_start: float = 0.5, w_unl: float = 1.0,
-                 max_shift: int = 0) -> None:
+                 max_shift: int = 0, update_D: Callable = update_D,
+                 update_G: Callable = update_G) -> None:
         if batch_size < 1:
             raise ValueError(f"need batch_size >= 1, got {batch_size}")
         self.G, self.D = G.to(x_lab.device), D.to(x_lab.device)
+        self.update_D, self.update_G = update_D, update_G
         self.sample_lab = data.TensorSampler(x_lab, y_lab)
         self.sample_unl = data.TensorSampler(x_unl)
         self.batch_size = batch_size
@@ -293,11 +300,12 @@ class SemiSupStep(train.Step):
         x_lab, y_lab = self.sample_lab(self.n_lab)
         x_unl, z = self.sample_unl(self.batch_size), self._z()
         x_lab = self._shift(x_lab)
-        loss_D = update_D(self.G, self.D, self.opt_D, x_lab, y_lab,
-                          self._shift(x_unl), z, self.w_unl)
+        loss_D = self.update_D(self.G, self.D, self.opt_D, x_lab, y_lab,
+                               self._shift(x_unl), z, self.w_unl)
         # the G step gets its own unlabelled batch and noise
         x_unl, z = self.sample_unl(self.batch_size), self._z()
-        loss_G = update_G(self.G, self.D, self.opt_G, self._shift(x_unl), z)
+        loss_G = self.update_G(self.G, self.D, self.opt_G,
+                               self._shift(x_unl), z)
         for sched in self.schedulers.values():
             sched.step()
         return {"loss_D": loss_D, "loss_G": loss_G}
@@ -316,6 +324,7 @@ def fit_gan(G: nn.Module, D: Classifier, x_lab: torch.Tensor,
             y_test: torch.Tensor | None = None,
             x_val: torch.Tensor | None = None,
             y_val: torch.Tensor | None = None, eval_every: int = 0,
+            update_D: Callable = update_D, update_G: Callable = update_G,
             progress: bool = True, **loop) -> train.History:
     """Train D (K+1 classes) and G (feature matching) for ``steps`` steps.
 
@@ -324,12 +333,14 @@ def fit_gan(G: nn.Module, D: Classifier, x_lab: torch.Tensor,
     (``hist["test_error"]``) every ``eval_every`` steps and at the last
     (``hist.steps_of("val_error")``). Watch the validation error while
     choosing settings; the test error is for the figure reported once.
-    ``max_shift`` as in :class:`SemiSupStep`; other keyword arguments
-    (``checkpoint``, ``callbacks``, ...) go to ``train.fit``.
+    ``max_shift``, ``update_D`` and ``update_G`` as in
+    :class:`SemiSupStep`; other keyword arguments (``checkpoint``,
+    ``callbacks``, ...) go to ``train.fit``.
     """
     step = SemiSupStep(G, D, x_lab, y_lab, x_unl, steps=steps,
                        batch_size=batch_size, lr=lr, decay_start=decay_start,
-                       w_unl=w_unl, max_shift=max_shift)
+                       w_unl=w_unl, max_shift=max_shift, update_D=update_D,
+                       update_G=update_G)
     callbacks = list(loop.pop("callbacks", ()))
     for name, x_eval, y_eval in (("val_error", x_val, y_val),
                                  ("test_error", x_test, y_test)):
