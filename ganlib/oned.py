@@ -12,7 +12,7 @@ draws them (:func:`plot_frame`, :func:`animate_training`,
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Callable, Sequence
 
 import matplotlib.pyplot as plt
 import torch
@@ -175,16 +175,35 @@ class Recorder(train.Callback):
             setattr(self, name, list(value))
 
 
+def optimizers(G: nn.Module, D: nn.Module, lr_G: float = 2e-3,
+               lr_D: float = 2e-3, weight_decay: float = 0.0
+               ) -> tuple[torch.optim.Adam, torch.optim.Adam]:
+    r"""Adam for both players, each at its own learning rate.
+
+    ``weight_decay`` :math:`\lambda` regularises D alone: Adam adds
+    :math:`\lambda \theta_D` to D's gradient, the gradient of an L2
+    penalty :math:`\frac{\lambda}{2} \lVert \theta_D \rVert^2` on D's loss.
+    """
+    betas = (0.5, 0.999)  # beta1 = 0.5, as in DCGAN
+    opt_G = torch.optim.Adam(G.parameters(), lr=lr_G, betas=betas)
+    opt_D = torch.optim.Adam(D.parameters(), lr=lr_D, betas=betas,
+                             weight_decay=weight_decay)
+    return opt_G, opt_D
+
+
 def fit(G: nn.Module, D: nn.Module, target: GaussianMixture, *,
         steps: int, lr_G: float = 2e-3, lr_D: float = 2e-3, k: int = 1,
         weight_decay: float = 0.0, batch_size: int = 128,
         grid: torch.Tensor | None = None, every: int = 25,
-        device: torch.device | None = None
+        device: torch.device | None = None,
+        make_optimizers: Callable = optimizers
         ) -> tuple[train.History, Recorder]:
     """Train a 1-D GAN with ``train.train`` and record it.
 
-    Adam for both players (their own learning rates); ``weight_decay`` adds
-    an L2 penalty on D's weights. Returns the history and the recorder.
+    The optimisers are ``make_optimizers(G, D, lr_G, lr_D, weight_decay)``
+    (:func:`optimizers`: Adam, weight decay on D alone); the losses are
+    ``losses.d_loss`` and the non-saturating ``g_loss_nonsaturating``.
+    Returns the history and the recorder.
     """
     if target.dim != 1:
         raise ValueError(f"fit trains 1-D GANs; the target has dimension "
@@ -194,9 +213,7 @@ def fit(G: nn.Module, D: nn.Module, target: GaussianMixture, *,
     if grid is None:
         grid = default_grid(target)
     rec = Recorder(grid, every=every, latent_dim=G.latent_dim)
-    opt_G = torch.optim.Adam(G.parameters(), lr=lr_G, betas=(0.5, 0.999))
-    opt_D = torch.optim.Adam(D.parameters(), lr=lr_D, betas=(0.5, 0.999),
-                             weight_decay=weight_decay)
+    opt_G, opt_D = make_optimizers(G, D, lr_G, lr_D, weight_decay)
     history = train.train(G, D, target, steps=steps, batch_size=batch_size,
                           k=k, opt_G=opt_G, opt_D=opt_D,
                           loss_G=losses.g_loss_nonsaturating,

@@ -37,15 +37,19 @@ class GANRecipe:
     share_fake: bool = True   # G step reuses the D step's fake batch
     seed: int = 0
 
-    def build(self, device: torch.device | None = None):
-        """Fresh G, D, their Adam optimisers and the EMA callback."""
-        G = models.DCGANGenerator(self.latent_dim, self.width,
-                                  n_classes=self.n_classes,
-                                  extra_layers=self.extra_layers).to(device)
-        D = models.DCGANDiscriminator(self.width, n_classes=self.n_classes,
-                                      dropout=self.dropout, pack=self.pack,
-                                      extra_layers=self.extra_layers
-                                      ).to(device)
+    def build(self, device: torch.device | None = None, *,
+              G_class: type[nn.Module] = models.DCGANGenerator,
+              D_class: type[nn.Module] = models.DCGANDiscriminator):
+        """Fresh G, D, their Adam optimisers and the EMA callback.
+
+        ``G_class`` and ``D_class`` take the arguments of the DCGAN classes
+        of ``ganlib.models``: a chapter passes the classes its cells write.
+        """
+        G = G_class(self.latent_dim, self.width, n_classes=self.n_classes,
+                    extra_layers=self.extra_layers).to(device)
+        D = D_class(self.width, n_classes=self.n_classes,
+                    dropout=self.dropout, pack=self.pack,
+                    extra_layers=self.extra_layers).to(device)
         opt_G = torch.optim.Adam(G.parameters(), self.lr_G, betas=self.betas)
         opt_D = torch.optim.Adam(D.parameters(), self.lr_D, betas=self.betas)
         return G, D, opt_G, opt_D, train.EMA(G, self.ema_decay)
