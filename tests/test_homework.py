@@ -1,12 +1,15 @@
-"""Homework: student versions, exercise checks, and the Colab setup cell."""
+"""Homework: student versions, exercise checks, the Colab setup cell, and
+the student notebooks' links on the website."""
 
 import ast
+import importlib.util
 import sys
 import types
 from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 
 from ganlib import checks, colab, student
 
@@ -168,3 +171,104 @@ def test_repository_url_is_written_once():
             {".py", ".md", ".yml", ".toml", ".cfg"}
             and url in p.read_text(errors="ignore")]
     assert [p.name for p in hits] == ["_config.yml"]
+
+
+# --- the student notebooks on the website: chapters/_ext/student_links.py
+
+def _student_links_extension():
+    path = ROOT / "chapters" / "_ext" / "student_links.py"
+    spec = importlib.util.spec_from_file_location("student_links", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _book_config() -> types.SimpleNamespace:
+    """The extension's settings as Jupyter Book passes them to Sphinx."""
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
+    return types.SimpleNamespace(
+        html_theme_options={"repository_url": cfg["repository"]["url"]},
+        student_colab_url=_student_links_extension().COLAB,
+        **{k: v for k, v in cfg["sphinx"]["config"].items()
+           if k.startswith("student_")})
+
+
+def _fake_page(docname: str, suffix: str):
+    """A fake Sphinx app and the doctree of a page with a title."""
+    from docutils import nodes
+    from docutils.frontend import get_default_settings
+    from docutils.parsers.rst import Parser
+    from docutils.utils import new_document
+
+    doctree = new_document(docname, get_default_settings(Parser))
+    section = nodes.section(ids=["title"], names=["title"])
+    section += nodes.title("", "6. DCGAN")
+    section += nodes.paragraph("", "The chapter.")
+    doctree += section
+    app = types.SimpleNamespace(
+        config=_book_config(),
+        env=types.SimpleNamespace(doc2path=lambda d: ROOT / f"{d}{suffix}"))
+    return app, doctree
+
+
+def test_chapter_page_links_to_its_student_notebook_and_colab():
+    from docutils import nodes
+    from docutils.core import publish_from_doctree
+
+    ext = _student_links_extension()
+    app, doctree = _fake_page("chapters/06_dcgan", ".ipynb")
+    ext.add_student_links(app, doctree, "chapters/06_dcgan")
+    section = next(iter(doctree.findall(nodes.section)))
+    assert isinstance(section[1], nodes.admonition)  # right under the title
+    links = [r["refuri"] for r in section[1].findall(nodes.reference)]
+    cfg = app.config
+    owner, repo = colab.repository_url().rstrip("/").split("/")[-2:]
+    assert links == [
+        f"../{cfg.student_site_dir}/06_dcgan.ipynb",
+        f"{ext.COLAB}/github/{owner}/{repo}/blob/{cfg.student_branch}/"
+        "06_dcgan.ipynb"]
+    html = publish_from_doctree(doctree, writer_name="html5").decode()
+    assert f'href="../{cfg.student_site_dir}/06_dcgan.ipynb"' in html
+    assert "open it in Colab" in html
+
+
+def test_pages_that_are_not_notebooks_get_no_student_links():
+    from docutils import nodes
+
+    ext = _student_links_extension()
+    app, doctree = _fake_page("chapters/teachers_guide", ".md")
+    before = doctree.pformat()
+    ext.add_student_links(app, doctree, "chapters/teachers_guide")
+    assert doctree.pformat() == before
+    assert not list(doctree.findall(nodes.admonition))
+
+
+def test_student_links_need_a_github_repository_for_colab():
+    ext = _student_links_extension()
+    cfg = _book_config()
+    cfg.html_theme_options = {"repository_url": "https://example.org/a/b"}
+    assert ext.student_links("intro", cfg) == {
+        "download": f"{cfg.student_site_dir}/intro.ipynb"}
+    assert ext.github_repo("https://github.com/a/b.git/") == ("a", "b")
+    assert ext.github_repo("https://github.com/a") is None
+
+
+def test_colab_launch_button_is_off_and_student_links_are_on():
+    # the theme's button would open the teacher's notebook, solutions and all
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert not cfg.get("launch_buttons", {}).get("colab_url")
+    assert "student_links" in cfg["sphinx"]["local_extensions"]
+
+
+def test_student_links_extension_reads_the_settings_of_config_yml():
+    added, connected = {}, []
+    app = types.SimpleNamespace(
+        add_config_value=lambda name, default, rebuild: added.update(
+            {name: default}),
+        connect=lambda event, fn: connected.append(event))
+    meta = _student_links_extension().setup(app)
+    assert connected == ["doctree-resolved"] and meta["parallel_read_safe"]
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
+    ours = {k for k in cfg["sphinx"]["config"] if k.startswith("student_")}
+    assert ours and ours <= set(added), "a student_ setting in _config.yml " \
+        "that chapters/_ext/student_links.py does not know"
