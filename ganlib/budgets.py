@@ -28,9 +28,17 @@ def is_quick() -> bool:
     )
 
 
-def pick(full: T, quick: T) -> T:
-    """Return ``full`` in full mode and ``quick`` in quick mode."""
-    return quick if is_quick() else full
+def pick(full: T, quick: T, mode: str | None = None) -> T:
+    """Return ``full`` in full mode and ``quick`` in quick mode.
+
+    ``mode`` ("full" or "quick") picks that mode's value whatever the
+    environment says, e.g. to compare a saved result with the full budget.
+    """
+    if mode not in (None, "full", "quick"):
+        raise ValueError(f"mode must be 'full', 'quick' or None, got "
+                         f"{mode!r}")
+    quick_mode = is_quick() if mode is None else mode == "quick"
+    return quick if quick_mode else full
 
 
 def mode() -> str:

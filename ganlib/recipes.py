@@ -55,8 +55,10 @@ class GANRecipe:
         return G, D, opt_G, opt_D, train.EMA(G, self.ema_decay)
 
 
-def dcgan_recipe() -> GANRecipe:
-    """Chapter 6's unconditional DCGAN on MNIST (quick mode: a few steps).
+def dcgan_recipe(mode: str | None = None) -> GANRecipe:
+    """Chapter 6's unconditional DCGAN on MNIST (quick mode: a few steps;
+    ``mode`` "full" or "quick" picks that mode's budget, default the
+    current one).
 
     Width 32 instead of the paper's wider nets, for about twice as many
     steps in the same CPU time; samples from an exponential moving average
@@ -69,8 +71,9 @@ def dcgan_recipe() -> GANRecipe:
     choices are listed in ``benchmarks/README.md``.
     """
     return GANRecipe(pack=2, extra_layers=True,
-                     steps=budgets.pick(full=10000, quick=40),
-                     ema_decay=budgets.pick(full=0.995, quick=0.9))
+                     steps=budgets.pick(full=10000, quick=40, mode=mode),
+                     ema_decay=budgets.pick(full=0.995, quick=0.9,
+                                            mode=mode))
 
 
 def cgan_recipe() -> GANRecipe:

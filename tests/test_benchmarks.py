@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / \
     "trainer_vs_canonical.py"
 
@@ -93,3 +95,76 @@ def test_semisup_validation_chooses_the_lowest_validation_error(tmp_path,
     report = (tmp_path / "semisup-validation.md").read_text()
     assert "chosen on validation: input noise" in report
     assert "the test digits are not used" in report
+
+
+def test_mode_collapse_table_saves_after_every_method_and_resumes(tmp_path):
+    import json
+
+    script = SCRIPT.parent / "mode_collapse.py"
+    out, md = tmp_path / "table.json", tmp_path / "table.md"
+    env = {**os.environ, "TQDM_DISABLE": "1"}
+    cmd = [sys.executable, str(script), "--steps", "2", "--json", str(out),
+           "--md", str(md), "--methods"]
+    first = subprocess.run(cmd + ["vanilla", "PacGAN"], env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr[-3000:]
+    saved = json.loads(out.read_text())
+    assert set(saved["methods"]) == {"vanilla", "PacGAN"}
+    assert saved["protocol"]["steps"] == 2
+    assert saved["methods"]["PacGAN"]["scores"]["ring-8"]["drs"] is None
+    assert saved["methods"]["vanilla"]["scores"]["grid-25"]["drs"]
+    assert set(saved["chosen"]) == {"ring-8", "grid-25"}
+    report = md.read_text()
+    assert "vanilla + DRS" in report and "Not yet run:" in report
+    # a second call keeps what was saved and runs only the rest
+    second = subprocess.run(cmd + ["vanilla", "label smoothing"], env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "2 of 2 methods saved" not in second.stdout
+    assert "1 of 2 methods saved" in second.stdout
+    again = json.loads(out.read_text())
+    assert again["methods"]["vanilla"] == saved["methods"]["vanilla"]
+    assert set(again["methods"]) == {"vanilla", "PacGAN", "label smoothing"}
+    bad = subprocess.run(cmd + ["no such trick"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "unknown methods" in bad.stderr
+
+
+def test_dcgan_tricks_trains_both_arms_and_keeps_them(tmp_path):
+    import json
+
+    script = SCRIPT.parent / "dcgan_tricks.py"
+    out, md = tmp_path / "dcgan.json", tmp_path / "dcgan.md"
+    env = {**os.environ, "TQDM_DISABLE": "1"}
+    cmd = [sys.executable, str(script), "--steps", "2", "--n-eval", "50",
+           "--json", str(out), "--md", str(md)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    saved = json.loads(out.read_text())
+    assert saved["recipe"]["steps"] == 2 and len(saved["arms"]) == 2
+    for arm in saved["arms"].values():
+        assert set(arm["prdc"]) == {"precision", "recall", "density",
+                                    "coverage"}
+        assert len(arm["samples"]) == 50 or len(arm["samples"]) == 64
+        assert abs(sum(arm["class_share"]) - 1) < 1e-5
+    assert "+ spectral norm + label smoothing: FD" in md.read_text()
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True,
+                           timeout=600)
+    assert again.returncode == 0 and again.stdout.count(": saved") == 2
+
+
+def test_the_saved_dcgan_comparison_used_chapter_6s_full_recipe():
+    import dataclasses
+
+    from ganlib import recipes, tricks
+
+    saved = tricks.load_report("dcgan_tricks")
+    full = dataclasses.asdict(recipes.dcgan_recipe("full"))
+    full["betas"] = list(full["betas"])
+    assert saved["recipe"] == full, (
+        "ganlib/reports/dcgan_tricks.json was trained with another recipe "
+        "than chapter 6's: rerun python benchmarks/dcgan_tricks.py")
+    assert len(saved["arms"]) == 2
+    with pytest.raises(ValueError, match="unknown report"):
+        tricks.load_report("nope")

@@ -48,7 +48,10 @@ from ganlib.tricks.steps import (FeatureMatchingStep, UnrolledStep,
                                  WGANGPStep, unrolled_params)
 from ganlib.tricks.noise import AnnealNoise, InstanceNoise
 from ganlib.tricks.callbacks import LRDecay, SwapDiscriminators
-from ganlib.tricks.benchmark import METHODS, build_toy, toy_samples
+from ganlib.tricks.benchmark import (DRS_METHODS, GOALS, METHODS, PROTOCOL,
+                                     Protocol, build_toy, load_report,
+                                     rank_key, run_method, toy_samples)
+from ganlib.tricks.images import spectral_norm_all, train_dcgan
 from ganlib.tricks.rejection import (_drs_logit, drs_accept_prob,
                                      rejection_sample, toy_rejection_samples)
 
@@ -60,6 +63,8 @@ __all__ = [
     "d_loss_one_sided", "d_loss_wgan", "g_loss_wgan", "gradient_penalty",
     "WGANGPStep", "FeatureMatchingStep", "unrolled_params", "UnrolledStep",
     "LRDecay", "InstanceNoise", "AnnealNoise", "SwapDiscriminators",
-    "METHODS", "build_toy", "toy_samples",
+    "METHODS", "build_toy", "toy_samples", "Protocol", "PROTOCOL",
+    "DRS_METHODS", "GOALS", "run_method", "rank_key", "load_report",
+    "spectral_norm_all", "train_dcgan",
     "drs_accept_prob", "rejection_sample", "toy_rejection_samples",
 ]

@@ -4,15 +4,20 @@ the trained toy generators."""
 
 from __future__ import annotations
 
-from typing import Sequence
+import json
+import time
+from importlib import resources
+from dataclasses import dataclass
+from typing import Callable, Sequence
 
 import torch
 
-from ganlib import losses
+from ganlib import device as _device, losses, modes, train
 from ganlib.data import GaussianMixture
 from ganlib.tricks.callbacks import LRDecay, SwapDiscriminators
 from ganlib.tricks.losses import d_loss_one_sided, d_loss_wgan, g_loss_wgan
 from ganlib.tricks.noise import AnnealNoise, InstanceNoise
+from ganlib.tricks.rejection import toy_rejection_samples
 from ganlib.tricks.steps import FeatureMatchingStep, UnrolledStep, WGANGPStep
 from ganlib.tricks.toys import (BatchedSampler, ToyDiscriminator,
                                 ToyGenerator, _as_targets)
@@ -102,3 +107,111 @@ def toy_samples(G: ToyGenerator, n: int, n_per_seed: int = 1
     z = torch.randn(G.n_models, n, G.latent_dim,
                     device=next(G.parameters()).device)
     return G(z)[::n_per_seed].cpu()
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """One budget for every method of the mode-collapse table.
+
+    The same steps, widths, batch, learning-rate schedule (linear decay
+    to 0) and seeds for all methods, vanilla included; ``seed`` seeds the
+    stacked initialisation of the ``seeds`` runs. ``benchmarks/
+    mode_collapse.py`` runs the whole table with it; chapter 8 re-runs
+    two methods at the same budget on fresh seeds.
+    """
+
+    steps: int = 4000
+    batch: int = 256
+    hidden: tuple[int, ...] = (128, 128)
+    latent_dim: int = 16
+    lr: float = 2e-3
+    seeds: int = 3
+    seed: int = 0
+    n_eval: int = 2500
+    drs_quantile: float = 0.95
+
+
+PROTOCOL = Protocol()
+# methods whose discriminator scores each sample on its own with a
+# logistic loss, so that its logit estimates the log density ratio that
+# rejection sampling needs (not packed, minibatch or WGAN critics)
+DRS_METHODS = tuple(m for m in METHODS if m not in (
+    "minibatch discrimination", "PacGAN", "WGAN-GP"))
+GOALS = {"ring-8": (8, 0.90), "grid-25": (24, 0.80)}  # modes, HQ share
+
+
+def run_method(method: str, targets: dict[str, GaussianMixture],
+               protocol: Protocol = PROTOCOL, device=None,
+               configure: Callable[[dict], None] | None = None) -> dict:
+    """Train ``protocol.seeds`` runs of ``method`` on every benchmark of
+    ``targets`` at once and score them.
+
+    ``configure(run)``, if given, may change the built run (the dict of
+    :func:`build_toy`) before training: chapter 8 swaps in the tricks its
+    cells define.
+
+    Returns ``{"seconds": s, "scores": {benchmark: {"plain": [ModeScore
+    per seed], "drs": [...] or None}}, "samples": {benchmark: {"plain":
+    (seeds, n, 2), "drs": ... or None}}, "kept": {benchmark: [share of
+    draws DRS kept per seed]}, "run": the trained run of
+    :func:`build_toy`}``.
+    """
+    names = list(targets)
+    _device.seed_everything(protocol.seed)
+    run = build_toy(method, [targets[n] for n in names], protocol.seeds,
+                    protocol.steps, latent_dim=protocol.latent_dim,
+                    hidden=protocol.hidden, lr=protocol.lr, device=device)
+    if configure is not None:
+        configure(run)
+    t0 = time.perf_counter()
+    train.train(run["G"], run["D"], run["sample_real"],
+                batch_size=protocol.batch, progress=False, device=device,
+                **run["kwargs"])
+    seconds = time.perf_counter() - t0
+    S = protocol.seeds
+    out: dict = {"seconds": seconds, "scores": {}, "samples": {},
+                 "kept": {}, "run": run}
+    plain = toy_samples(run["G"], protocol.n_eval, run["n_per_seed"])
+    drs, kept = None, None
+    if method in DRS_METHODS:
+        drs, kept = toy_rejection_samples(
+            run["G"], run["D"], protocol.n_eval, run["n_per_seed"],
+            protocol.drs_quantile)
+    for i, name in enumerate(names):
+        part = slice(i * S, (i + 1) * S)
+        out["samples"][name] = {"plain": plain[part],
+                                "drs": None if drs is None else drs[part]}
+        out["scores"][name] = {
+            how: None if x is None else [
+                modes.mode_score(xs, targets[name]) for xs in x[part]]
+            for how, x in (("plain", plain), ("drs", drs))}
+        out["kept"][name] = None if kept is None else kept[part]
+    return out
+
+
+def rank_key(modes_mean: float, hq_mean: float, need: int
+             ) -> tuple[float, float]:
+    """The table's rule: most modes on average, counting at most ``need``
+    (every row that reaches the target's mode count ties), then the
+    highest high-quality share."""
+    return min(modes_mean, need), hq_mean
+
+
+REPORTS = {"mode_collapse": "benchmarks/mode_collapse.py",
+           "dcgan_tricks": "benchmarks/dcgan_tricks.py"}
+
+
+def load_report(name: str = "mode_collapse") -> dict:
+    """A saved benchmark report, shipped with ganlib so that chapter 8
+    reads it on Colab too: ``"mode_collapse"`` (the table of
+    ``benchmarks/mode_collapse.py``) or ``"dcgan_tricks"``
+    (``benchmarks/dcgan_tricks.py``)."""
+    if name not in REPORTS:
+        raise ValueError(f"unknown report {name!r}; choose one of "
+                         f"{sorted(REPORTS)}")
+    path = resources.files("ganlib") / "reports" / f"{name}.json"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no saved {name} report in ganlib/reports; run python "
+            f"{REPORTS[name]} from the book's repository")
+    return json.loads(path.read_text())
