@@ -102,8 +102,9 @@ def use_bf16(device: torch.device) -> bool:
     ``auto``), it is on for CUDA GPUs that support bfloat16 and for CPUs
     with AMX, whose matrix units run bfloat16 products several times faster
     than float32 ones. CPUs with AVX512-BF16 but no AMX stay in float32:
-    there bfloat16 made the DCGAN step 1.4x faster but the small models
-    slower (chapter 5: 199 s against 129 s; benchmarks/precision-report.md).
+    there bfloat16 sped up the DCGAN step but slowed the small models
+    (the measurements are in benchmarks/precision-report.md, which
+    benchmarks/compare_precisions.py writes).
     """
     value = os.environ.get("GANLIB_AMP", "auto").strip().lower()
     if value in ("1", "on", "true", "yes"):
