@@ -35,6 +35,12 @@ ANSWERS = {
     "11_applications.ipynb": {
         "patchgan_d_loss": "ganlib.pix2pix.patch_d_loss",
         "p2p_g_loss": "ganlib.pix2pix.pix2pix_g_loss"},
+    "12_dynamics_and_divergences.ipynb": {
+        "dirac_gan_step": "ganlib.divergences.dirac_gan_step",
+        "jsd_uniform": "ganlib.divergences.jsd_uniform",
+        "w1_sorted": "ganlib.divergences.w1_sorted",
+        "lsgan_optimal_d": "ganlib.divergences.lsgan_optimal_d",
+        "frechet_gaussians": "ganlib.divergences.frechet_gaussians"},
 }
 
 

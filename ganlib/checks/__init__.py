@@ -7,7 +7,7 @@ it passes and raises :class:`CheckFailed` (an ``AssertionError``, so
 nbgrader and pytest count it as a failed test) when it does not.
 
 The harness lives in :mod:`ganlib.checks.harness` and each chapter's
-checks in their own module (``ch01`` ... ``ch11``); a chapter calls them
+checks in their own module (``ch01`` ... ``ch12``); a chapter calls them
 all through this package: ``from ganlib import checks``, then
 ``checks.check_d_loss(d_loss)``.
 
@@ -35,6 +35,9 @@ from ganlib.checks.ch08 import (check_gradient_penalty, check_mode_coverage,
 from ganlib.checks.ch09 import check_bigan_d_loss, check_bigan_eg_loss
 from ganlib.checks.ch10 import check_d_prob_real, check_semisup_d_loss
 from ganlib.checks.ch11 import check_patch_d_loss, check_pix2pix_g_loss
+from ganlib.checks.ch12 import (check_dirac_gan_step, check_frechet_gaussians,
+                                check_jsd_uniform, check_lsgan_optimal_d,
+                                check_w1_sorted)
 
 __all__ = [
     # the harness
@@ -61,4 +64,7 @@ __all__ = [
     "check_d_prob_real", "check_semisup_d_loss",
     # chapter 11
     "check_patch_d_loss", "check_pix2pix_g_loss",
+    # chapter 12
+    "check_dirac_gan_step", "check_jsd_uniform", "check_w1_sorted",
+    "check_lsgan_optimal_d", "check_frechet_gaussians",
 ]
