@@ -265,8 +265,8 @@ def critic_step(critic: nn.Module, opt: torch.optim.Optimizer,
 
 
 def critic_slope(critic: nn.Module, x: torch.Tensor) -> float:
-    """The largest |f'(x)| of a 1-D critic over the points x (N, 1): its
-    Lipschitz constant where the data are."""
+    """The largest :math:`|f'(x)|` of a 1-D critic over the points x
+    (N, 1): its Lipschitz constant where the data are."""
     x = x.detach().clone().requires_grad_(True)
     grad, = torch.autograd.grad(critic(x).sum(), x)
     return grad.abs().max().item()
