@@ -17,12 +17,19 @@ def _confusion_matrix_ref(requested: torch.Tensor, predicted: torch.Tensor,
     return counts / counts.sum(1, keepdim=True).clamp(min=1)
 
 
+def _noisy_labels(seed: int, n: int, n_classes: int, p_right: float):
+    """n requested labels, and predictions that keep each with probability
+    p_right and are random otherwise."""
+    g = torch.Generator().manual_seed(seed)
+    req = torch.randint(0, n_classes, (n,), generator=g)
+    pred = torch.where(torch.rand(n, generator=g) < p_right, req,
+                       torch.randint(0, n_classes, (n,), generator=g))
+    return req, pred
+
+
 def _confusion_cases(hidden: bool) -> list[tuple[str, tuple]]:
     if hidden:
-        g = torch.Generator().manual_seed(707)
-        req = torch.randint(0, 5, (1000,), generator=g)
-        pred = torch.where(torch.rand(1000, generator=g) < 0.5, req,
-                           torch.randint(0, 5, (1000,), generator=g))
+        req, pred = _noisy_labels(707, 1000, 5, 0.5)
         return [
             ("1,000 samples, 5 classes, about half classified as requested",
              (req, pred, 5)),
@@ -35,10 +42,7 @@ def _confusion_cases(hidden: bool) -> list[tuple[str, tuple]]:
              (torch.tensor([1, 2, 3, 3, 1]), torch.tensor([0, 2, 1, 2, 1]),
               4)),
         ]
-    g = torch.Generator().manual_seed(7)
-    req = torch.randint(0, 10, (200,), generator=g)
-    noisy = torch.where(torch.rand(200, generator=g) < 0.8, req,
-                        torch.randint(0, 10, (200,), generator=g))
+    req, noisy = _noisy_labels(7, 200, 10, 0.8)
     return [
         ("3 classes, requested [0, 0, 1, 2], predicted [0, 1, 1, 1]",
          (torch.tensor([0, 0, 1, 2]), torch.tensor([0, 1, 1, 1]), 3)),
