@@ -55,24 +55,11 @@ def _mean(rows: list[dict], field: str) -> float:
     return float(np.mean([r[field] for r in rows]))
 
 
-def table_rows(report: dict):
-    """(method, sampling, {benchmark: [score dicts per seed]}) per row."""
-    for method in tricks.METHODS:
-        entry = report["methods"].get(method)
-        if entry is None:
-            continue
-        for how in ("plain", "drs"):
-            if entry["scores"][next(iter(entry["scores"]))][how] is None:
-                continue
-            yield method, how, {b: entry["scores"][b][how]
-                                for b in entry["scores"]}
-
-
 def choose(report: dict) -> dict:
     """The best row per benchmark by the table's rule, and its verdict."""
     chosen = {}
     for name, (need, hq_need) in tricks.GOALS.items():
-        rows = [(m, how, s[name]) for m, how, s in table_rows(report)]
+        rows = [(m, how, s[name]) for m, how, s in tricks.table_rows(report)]
         m, how, scores = max(rows, key=lambda r: tricks.rank_key(
             _mean(r[2], "modes"), _mean(r[2], "high_quality"), need))
         n_modes, hq = _mean(scores, "modes"), _mean(scores, "high_quality")
@@ -80,26 +67,6 @@ def choose(report: dict) -> dict:
                         "high_quality": hq,
                         "reached": n_modes >= need and hq >= hq_need}
     return chosen
-
-
-def format_table(report: dict) -> list[str]:
-    names = list(tricks.GOALS)
-    head = f"{'method':>34} |" + "|".join(
-        f" {n + ' modes':>15} {'HQ %':>12} {'KL':>11} " for n in names)
-    lines = [head, "-" * len(head)]
-    for method, how, scores in table_rows(report):
-        label = method + (" + DRS" if how == "drs" else "")
-        cells = []
-        for n in names:
-            s = scores[n]
-            m = np.array([r["modes"] for r in s], float)
-            hq = 100 * np.array([r["high_quality"] for r in s])
-            kl = np.array([r["kl"] for r in s])
-            cells.append(f" {m.mean():7.1f} ± {m.std():5.1f} "
-                         f"{hq.mean():5.1f} ± {hq.std():4.1f} "
-                         f"{kl.mean():4.2f} ± {kl.std():4.2f} ")
-        lines.append(f"{label:>34} |" + "|".join(cells))
-    return lines
 
 
 def _save(report: dict, path: Path) -> None:
@@ -183,7 +150,7 @@ def main() -> None:
              f"protocol: {proto}", "mean ± std over "
              f"{protocol.seeds} seeds; HQ = high-quality share, KL = "
              "reverse KL to the uniform mode histogram", ""]
-    lines += format_table(report)
+    lines += tricks.format_table(report)
     lines.append("")
     for name, c in report.get("chosen", {}).items():
         need, hq_need = tricks.GOALS[name]

@@ -50,7 +50,8 @@ from ganlib.tricks.noise import AnnealNoise, InstanceNoise
 from ganlib.tricks.callbacks import LRDecay, SwapDiscriminators
 from ganlib.tricks.benchmark import (DRS_METHODS, GOALS, METHODS, PROTOCOL,
                                      Protocol, build_toy, load_report,
-                                     rank_key, run_method, toy_samples)
+                                     rank_key, run_method, table_rows,
+                                     format_table, toy_samples)
 from ganlib.tricks.images import spectral_norm_all, train_dcgan
 from ganlib.tricks.rejection import (_drs_logit, drs_accept_prob,
                                      rejection_sample, toy_rejection_samples)
@@ -65,6 +66,7 @@ __all__ = [
     "LRDecay", "InstanceNoise", "AnnealNoise", "SwapDiscriminators",
     "METHODS", "build_toy", "toy_samples", "Protocol", "PROTOCOL",
     "DRS_METHODS", "GOALS", "run_method", "rank_key", "load_report",
+    "table_rows", "format_table",
     "spectral_norm_all", "train_dcgan",
     "drs_accept_prob", "rejection_sample", "toy_rejection_samples",
 ]

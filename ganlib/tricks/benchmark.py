@@ -10,6 +10,7 @@ from importlib import resources
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+import numpy as np
 import torch
 
 from ganlib import device as _device, losses, modes, train
@@ -195,6 +196,42 @@ def rank_key(modes_mean: float, hq_mean: float, need: int
     (every row that reaches the target's mode count ties), then the
     highest high-quality share."""
     return min(modes_mean, need), hq_mean
+
+
+def table_rows(report: dict):
+    """(method, sampling, {benchmark: [score dicts per seed]}) for every
+    row of a saved table (:func:`load_report`), in the order of METHODS."""
+    for method in METHODS:
+        entry = report["methods"].get(method)
+        if entry is None:
+            continue
+        for how in ("plain", "drs"):
+            if entry["scores"][next(iter(entry["scores"]))][how] is None:
+                continue
+            yield method, how, {b: entry["scores"][b][how]
+                                for b in entry["scores"]}
+
+
+def format_table(report: dict) -> list[str]:
+    """The saved table as text: mean ± std over seeds of modes, HQ % and
+    reverse KL per benchmark, one line per row."""
+    names = list(GOALS)
+    head = f"{'method':>34} |" + "|".join(
+        f" {n + ' modes':>15} {'HQ %':>12} {'KL':>11} " for n in names)
+    lines = [head, "-" * len(head)]
+    for method, how, scores in table_rows(report):
+        label = method + (" + DRS" if how == "drs" else "")
+        cells = []
+        for n in names:
+            s = scores[n]
+            m = np.array([r["modes"] for r in s], float)
+            hq = 100 * np.array([r["high_quality"] for r in s])
+            kl = np.array([r["kl"] for r in s])
+            cells.append(f" {m.mean():7.1f} ± {m.std():5.1f} "
+                         f"{hq.mean():5.1f} ± {hq.std():4.1f} "
+                         f"{kl.mean():4.2f} ± {kl.std():4.2f} ")
+        lines.append(f"{label:>34} |" + "|".join(cells))
+    return lines
 
 
 REPORTS = {"mode_collapse": "benchmarks/mode_collapse.py",
