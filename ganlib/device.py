@@ -95,7 +95,7 @@ def native_bf16(device: torch.device) -> bool:
                                      or torch.cpu._is_amx_tile_supported())
 
 
-def use_bf16(device: torch.device) -> bool:
+def use_bf16(device: torch.device, small_model: bool = False) -> bool:
     """Whether training runs under bfloat16 autocast on ``device``.
 
     ``GANLIB_AMP=1`` forces it on, ``GANLIB_AMP=0`` off; unset (or
@@ -104,7 +104,11 @@ def use_bf16(device: torch.device) -> bool:
     than float32 ones. CPUs with AVX512-BF16 but no AMX stay in float32:
     there bfloat16 sped up the DCGAN step but slowed the small models
     (the measurements are in benchmarks/precision-report.md, which
-    benchmarks/compare_precisions.py writes).
+    benchmarks/compare_precisions.py writes). ``small_model=True`` (the
+    one-dimensional GANs of ``ganlib.oned``) keeps a CPU in float32 even
+    with AMX: casting costs more than the tiny products gain
+    (benchmarks/oned-precision.md, written by
+    benchmarks/oned_precision.py).
     """
     value = os.environ.get("GANLIB_AMP", "auto").strip().lower()
     if value in ("1", "on", "true", "yes"):
@@ -116,7 +120,8 @@ def use_bf16(device: torch.device) -> bool:
                          "(bfloat16 autocast), 0 (float32) or auto")
     if device.type == "cuda":
         return native_bf16(device)
-    return device.type == "cpu" and torch.cpu._is_amx_tile_supported()
+    return (device.type == "cpu" and not small_model
+            and torch.cpu._is_amx_tile_supported())
 
 
 def precision(device: torch.device | None = None) -> str:

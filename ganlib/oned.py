@@ -20,7 +20,7 @@ from torch import nn
 
 from ganlib import losses, plot, train
 from ganlib.data import GaussianMixture
-from ganlib.device import get_device
+from ganlib.device import get_device, use_bf16
 
 
 def _as_samples(samples: torch.Tensor) -> torch.Tensor:
@@ -203,7 +203,9 @@ def fit(G: nn.Module, D: nn.Module, target: GaussianMixture, *,
     The optimisers are ``make_optimizers(G, D, lr_G, lr_D, weight_decay)``
     (:func:`optimizers`: Adam, weight decay on D alone); the losses are
     ``losses.d_loss`` and the non-saturating ``g_loss_nonsaturating``.
-    Returns the history and the recorder.
+    On a CPU the step runs in float32 unless ``GANLIB_AMP=1``
+    (``device.use_bf16(device, small_model=True)``): these networks are
+    too small for bfloat16 to pay. Returns the history and the recorder.
     """
     if target.dim != 1:
         raise ValueError(f"fit trains 1-D GANs; the target has dimension "
@@ -217,7 +219,8 @@ def fit(G: nn.Module, D: nn.Module, target: GaussianMixture, *,
     history = train.train(G, D, target, steps=steps, batch_size=batch_size,
                           k=k, opt_G=opt_G, opt_D=opt_D,
                           loss_G=losses.g_loss_nonsaturating,
-                          callbacks=[rec], progress=False, device=device)
+                          callbacks=[rec], progress=False, device=device,
+                          amp=use_bf16(device, small_model=True))
     return history, rec
 
 

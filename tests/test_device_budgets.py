@@ -61,3 +61,34 @@ def test_ganlib_amp_forces_the_precision(monkeypatch):
     monkeypatch.setenv("GANLIB_AMP", "fast")
     with pytest.raises(ValueError, match="GANLIB_AMP='fast'"):
         device.use_bf16(cpu)
+
+
+def test_small_models_stay_in_float32_on_an_amx_cpu(monkeypatch):
+    # AMX makes bfloat16 the CPU default, but not for the 1-D GANs
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
+    monkeypatch.delenv("GANLIB_AMP", raising=False)
+    assert device.use_bf16(cpu) is True
+    assert device.use_bf16(cpu, small_model=True) is False
+    monkeypatch.setenv("GANLIB_AMP", "1")  # forcing still forces
+    assert device.use_bf16(cpu, small_model=True) is True
+
+
+def test_oned_fit_asks_for_the_small_model_precision(monkeypatch):
+    from ganlib import data, oned, train
+    from ganlib.models import MLPDiscriminator, MLPGenerator
+    seen = {}
+    real_train = train.train
+
+    def spy(*args, **kwargs):
+        seen["amp"] = kwargs.get("amp")
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(train, "train", spy)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
+    monkeypatch.delenv("GANLIB_AMP", raising=False)
+    G = MLPGenerator(latent_dim=1, out_dim=1, hidden=(8,))
+    D = MLPDiscriminator(in_dim=1, hidden=(8,))
+    oned.fit(G, D, data.mixture_1d([0.0], [1.0]), steps=2, every=1,
+             device=torch.device("cpu"))
+    assert seen["amp"] is False
