@@ -51,22 +51,15 @@ def main() -> None:
     if args.steps < 1 or args.repeats < 1:
         parser.error("--steps and --repeats must be at least 1")
     torch.set_num_threads(1)  # as chapter 5
-    cpu = torch.device("cpu")
+    # what oned.fit picks under the caller's setting, before the runs
+    # below force GANLIB_AMP one way and the other
+    precision = device.precision(torch.device("cpu"), small_model=True)
     times: dict[bool, list[float]] = {False: [], True: []}
-    chosen = os.environ.get("GANLIB_AMP")
-    try:
-        for _ in range(args.repeats):
-            for amp in (False, True):
-                times[amp].append(seconds(amp, args.steps))
-    finally:  # the precision oned.fit picks is reported for the caller's
-        if chosen is None:  # setting, not the last forced one
-            os.environ.pop("GANLIB_AMP", None)
-        else:
-            os.environ["GANLIB_AMP"] = chosen
+    for _ in range(args.repeats):
+        for amp in (False, True):
+            times[amp].append(seconds(amp, args.steps))
     fp32, bf16 = min(times[False]), min(times[True])
     amx = torch.cpu._is_amx_tile_supported()
-    precision = ("bfloat16 autocast"
-                 if device.use_bf16(cpu, small_model=True) else "float32")
     lines = [
         f"Output of `python benchmarks/oned_precision.py` on "
         f"{device.cpu_name()} (AMX: {'yes' if amx else 'no'}), torch "

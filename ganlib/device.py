@@ -124,10 +124,13 @@ def use_bf16(device: torch.device, small_model: bool = False) -> bool:
             and torch.cpu._is_amx_tile_supported())
 
 
-def precision(device: torch.device | None = None) -> str:
-    """The precision training runs in, in words, for setup lines."""
+def precision(device: torch.device | None = None,
+              small_model: bool = False) -> str:
+    """The precision training runs in, in words, for setup lines
+    (``small_model`` as in :func:`use_bf16`)."""
     device = device or get_device()
-    return "bfloat16 autocast" if use_bf16(device) else "float32"
+    return ("bfloat16 autocast" if use_bf16(device, small_model)
+            else "float32")
 
 
 def cpu_name() -> str:

@@ -70,6 +70,7 @@ def test_small_models_stay_in_float32_on_an_amx_cpu(monkeypatch):
     monkeypatch.delenv("GANLIB_AMP", raising=False)
     assert device.use_bf16(cpu) is True
     assert device.use_bf16(cpu, small_model=True) is False
+    assert device.precision(cpu, small_model=True) == "float32"
     monkeypatch.setenv("GANLIB_AMP", "1")  # forcing still forces
     assert device.use_bf16(cpu, small_model=True) is True
 
